@@ -1,0 +1,113 @@
+/**
+ * Process composition: the only module (with `index.ts`) that sees both the
+ * authorization server (src/auth) and the resource server (src/mcp, src/rs).
+ * They meet only through the `TokenValidator` built here (DESIGN.md).
+ *
+ * `startServer` binds the listener first, so that tests can ask for port 0 and
+ * still get a correct `BASE_URI` (issuer, resource and metadata URLs all derive
+ * from it), then builds the components for that address.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import express from 'express';
+
+import { createAuthorizationServer, type AuthorizationServer } from './auth/index.js';
+import type { Config } from './config.js';
+import { createHttpBasics, finalErrorHandler } from './http/basics.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMcpResourceServer, type McpResourceServer } from './mcp/index.js';
+import { createProtectedResource } from './rs/index.js';
+import { createStore } from './store/index.js';
+import type { Store } from './store/store.js';
+import { createExternalValidator } from './validators/external.js';
+import { createInProcessValidator } from './validators/in-process.js';
+import type { TokenValidator } from './validators/token-validator.js';
+
+export interface RunningServer {
+  readonly config: Config;
+  readonly url: string;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly httpServer: http.Server;
+  /** Graceful stop: refuse new connections, finish in-flight work, end streams, close storage. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Inject a store (tests); otherwise built from `config.redis`. */
+  store?: Store;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const httpServer = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  if (config.port === 0) {
+    // An ephemeral port was requested: derive every URL from the real one.
+    const baseUri = `http://localhost:${port}`;
+    const mcpUrl = `${baseUri}/mcp`;
+    config = {
+      ...config,
+      port,
+      baseUri,
+      mcpUrl,
+      issuer: config.mode === 'external' ? config.issuer : baseUri
+    };
+  }
+
+  const store = options.store ?? (await createStore(config, logger));
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy === '' ? false : config.trustProxy);
+  app.use(createHttpBasics(config, logger));
+
+  const closers: Array<() => Promise<void>> = [];
+  let as: AuthorizationServer | undefined;
+  if (config.mode !== 'external') {
+    as = createAuthorizationServer({ config, store, logger: logger.child({ component: 'as' }) });
+    app.use(as.router);
+    closers.push(() => as!.close());
+  }
+
+  let mcp: McpResourceServer | undefined;
+  if (config.mode !== 'auth_server') {
+    const validator: TokenValidator = as
+      ? createInProcessValidator({ introspect: as.introspect, audience: config.mcpUrl })
+      : await createExternalValidator({ config, logger: logger.child({ component: 'validator' }) });
+    const rs = createProtectedResource({ config, validator, logger: logger.child({ component: 'rs' }) });
+    app.use(rs.router);
+    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate });
+    app.use(mcp.router);
+    closers.push(() => mcp!.close());
+    if (validator.close) closers.push(() => validator.close!());
+  }
+
+  app.use(finalErrorHandler(logger));
+  httpServer.on('request', app);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop accepting, let in-flight requests finish, then end long-lived streams.
+      const stopped = new Promise<void>(resolve => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      for (const c of closers.reverse()) {
+        await c().catch(err => logger.warn({ err }, 'error while closing a component'));
+      }
+      const timer = setTimeout(() => httpServer.closeAllConnections(), 5000);
+      await stopped;
+      clearTimeout(timer);
+      await store.close().catch(() => undefined);
+    })());
+
+  return { config, url: config.baseUri, store, logger, httpServer, close };
+}

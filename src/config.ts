@@ -1,0 +1,178 @@
+/**
+ * Configuration: the only module that interprets environment variables
+ * (STYLE.md habit 6). `loadConfig(env)` validates everything at start-up and
+ * throws `ConfigError` naming the variable and the fix; components receive
+ * typed option objects and never read `process.env` themselves.
+ *
+ * Every variable, its default and its meaning is listed in README.md and
+ * `.env.example`; keep the three in step.
+ */
+import { z } from 'zod';
+
+export type AuthMode = 'internal' | 'external' | 'auth_server';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+  .transform(v => ['1', 'true', 'yes', 'on'].includes(v));
+
+const seconds = z.coerce.number().int().positive();
+
+const Env = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  AUTH_MODE: z.enum(['internal', 'external', 'auth_server']).default('internal'),
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HOST: z.string().default('127.0.0.1'),
+  BASE_URI: z.string().url().optional(),
+  AUTH_SERVER_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  REDIS_URL: z.string().optional(),
+  REDIS_TLS: bool.default(false),
+  REDIS_PASSWORD: z.string().optional(),
+
+  ACCESS_TOKEN_TTL: seconds.default(3600),
+  REFRESH_TOKEN_TTL: seconds.default(7 * 24 * 3600),
+  AUTH_CODE_TTL: seconds.default(600),
+  CLIENT_REGISTRATION_TTL: seconds.default(30 * 24 * 3600),
+  REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
+
+  RATE_LIMIT_WINDOW: seconds.default(60),
+  RATE_LIMIT_MAX: seconds.default(300),
+  TRUST_PROXY: z.string().default(''),
+
+  ALLOWED_HOSTS: z.string().default(''),
+  ALLOWED_ORIGINS: z.string().default(''),
+  MAX_BODY_BYTES: seconds.default(1024 * 1024),
+
+  CIMD_ALLOW_LOOPBACK: bool.default(false),
+  MCP_REQUEST_STATE_KEY: z.string().optional(),
+
+  TOKEN_AUDIENCE: z.string().optional(),
+  TOKEN_VALIDATION: z.enum(['auto', 'introspection', 'jwt']).default('auto'),
+  AUTH_PROVIDER: z.enum(['generic', 'okta', 'auth0', 'entra', 'cognito', 'keycloak']).default('generic'),
+  INTROSPECTION_ENDPOINT: z.string().url().optional(),
+  INTROSPECTION_CLIENT_ID: z.string().optional(),
+  INTROSPECTION_CLIENT_SECRET: z.string().optional(),
+  INTROSPECTION_AUTH_METHOD: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
+  INTROSPECTION_CACHE_TTL: z.coerce.number().int().min(0).default(60),
+  JWT_ALGORITHMS: z.string().default('RS256,ES256,PS256,EdDSA'),
+  COGNITO_CLIENT_ID: z.string().optional()
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  mode: AuthMode;
+  /** Interface the HTTP server binds to. */
+  host: string;
+  port: number;
+  /** Public origin of this process, no trailing slash (e.g. http://localhost:3232). */
+  baseUri: string;
+  /** Canonical MCP server URL (RFC 8707 resource, RFC 9728 `resource`). */
+  mcpUrl: string;
+  /** Issuer of the authorization server this process trusts or is. */
+  issuer: string;
+  logLevel: string;
+  redis?: { url: string; tls: boolean; password?: string };
+  tokens: { accessTtl: number; refreshTtl: number; codeTtl: number; registrationTtl: number; refreshGraceSeconds: number };
+  rateLimit: { windowSeconds: number; max: number };
+  /** Express `trust proxy` value; empty = use the socket peer address. */
+  trustProxy: string;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+  cimdAllowLoopback: boolean;
+  requestStateKey?: string;
+  external: {
+    /** Expected token audience (`TOKEN_AUDIENCE`); undefined = the canonical MCP URL. */
+    audience?: string;
+    validation: 'auto' | 'introspection' | 'jwt';
+    provider: 'generic' | 'okta' | 'auth0' | 'entra' | 'cognito' | 'keycloak';
+    introspectionEndpoint?: string;
+    clientId?: string;
+    clientSecret?: string;
+    authMethod: 'client_secret_basic' | 'client_secret_post';
+    cacheTtlSeconds: number;
+    algorithms: string[];
+    cognitoClientId?: string;
+  };
+}
+
+const list = (s: string) =>
+  s
+    .split(',')
+    .map(x => x.trim())
+    .filter(Boolean);
+
+const stripSlash = (s: string) => s.replace(/\/+$/, '');
+
+export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
+  const parsed = Env.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(variable, `${issue.message}. Fix the value in your environment or .env (see .env.example).`);
+  }
+  const e = parsed.data;
+  const port = e.PORT ?? (e.AUTH_MODE === 'auth_server' ? 3001 : 3232);
+  const baseUri = stripSlash(e.BASE_URI ?? `http://localhost:${port}`);
+  const mcpUrl = `${baseUri}/mcp`;
+
+  if (e.AUTH_MODE === 'external' && !e.AUTH_SERVER_URL) {
+    throw new ConfigError('AUTH_SERVER_URL', 'is required when AUTH_MODE=external (e.g. AUTH_SERVER_URL=http://localhost:3001).');
+  }
+  if (e.REDIS_URL && !/^rediss?:\/\//.test(e.REDIS_URL)) {
+    throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss:// (e.g. redis://localhost:6379).');
+  }
+  if (e.MCP_REQUEST_STATE_KEY && Buffer.from(e.MCP_REQUEST_STATE_KEY, 'base64url').length < 32) {
+    throw new ConfigError('MCP_REQUEST_STATE_KEY', 'must be at least 32 bytes, base64url-encoded (generate one with `openssl rand -base64 32`).');
+  }
+  if (e.NODE_ENV === 'production' && !baseUri.startsWith('https://') && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(baseUri)) {
+    throw new ConfigError('BASE_URI', 'must be https in production (OAuth 2.1 §1.5); set BASE_URI=https://your-host.');
+  }
+
+  const issuer = e.AUTH_MODE === 'external' ? e.AUTH_SERVER_URL! : baseUri;
+  return {
+    env: e.NODE_ENV,
+    mode: e.AUTH_MODE,
+    host: e.HOST,
+    port,
+    baseUri,
+    mcpUrl,
+    issuer,
+    logLevel: e.LOG_LEVEL,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, tls: e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://'), password: e.REDIS_PASSWORD } : undefined,
+    tokens: {
+      accessTtl: e.ACCESS_TOKEN_TTL,
+      refreshTtl: e.REFRESH_TOKEN_TTL,
+      codeTtl: e.AUTH_CODE_TTL,
+      registrationTtl: e.CLIENT_REGISTRATION_TTL,
+      refreshGraceSeconds: e.REFRESH_GRACE_SECONDS
+    },
+    rateLimit: { windowSeconds: e.RATE_LIMIT_WINDOW, max: e.RATE_LIMIT_MAX },
+    trustProxy: e.TRUST_PROXY,
+    allowedHosts: list(e.ALLOWED_HOSTS),
+    allowedOrigins: list(e.ALLOWED_ORIGINS),
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    cimdAllowLoopback: e.CIMD_ALLOW_LOOPBACK,
+    requestStateKey: e.MCP_REQUEST_STATE_KEY,
+    external: {
+      audience: e.TOKEN_AUDIENCE,
+      validation: e.TOKEN_VALIDATION,
+      provider: e.AUTH_PROVIDER,
+      introspectionEndpoint: e.INTROSPECTION_ENDPOINT,
+      clientId: e.INTROSPECTION_CLIENT_ID,
+      clientSecret: e.INTROSPECTION_CLIENT_SECRET,
+      authMethod: e.INTROSPECTION_AUTH_METHOD,
+      cacheTtlSeconds: e.INTROSPECTION_CACHE_TTL,
+      algorithms: list(e.JWT_ALGORITHMS),
+      cognitoClientId: e.COGNITO_CLIENT_ID
+    }
+  };
+}

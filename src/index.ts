@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * Entry point: reads the environment (and `.env` when present), validates it,
+ * starts the process for `AUTH_MODE`, and stops gracefully on SIGTERM/SIGINT.
+ */
+import { existsSync } from 'node:fs';
+
+import { startServer } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`Configuration error: ${err.message}`);
+    process.exit(78);
+  }
+  throw err;
+}
+
+const logger = createLogger(config.logLevel);
+const server = await startServer(config, { logger }).catch(err => {
+  logger.fatal({ err }, 'start-up failed');
+  process.exit(1);
+});
+
+const what = config.mode === 'auth_server' ? 'authorization server' : 'MCP server';
+logger.info({ mode: config.mode, url: server.url, storage: server.store.kind }, `${what} listening`);
+if (config.mode !== 'auth_server') {
+  console.log(`\nMCP endpoint:  ${config.mcpUrl}\nInspector:     npx @modelcontextprotocol/inspector  (then connect to ${config.mcpUrl}, transport "Streamable HTTP")\n`);
+}
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const hard = setTimeout(() => process.exit(1), 10_000);
+    hard.unref();
+    server.close().then(
+      () => process.exit(0),
+      err => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      }
+    );
+  });
+}
