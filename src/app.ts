@@ -17,6 +17,8 @@ import type { Config } from './config.js';
 import { createHttpBasics, finalErrorHandler } from './http/basics.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMcpResourceServer, type McpResourceServer } from './mcp/index.js';
+import { createOpsRouter, type ReadinessCheck } from './ops/health.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
 import { createProtectedResource } from './rs/index.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/store.js';
@@ -30,6 +32,7 @@ export interface RunningServer {
   readonly store: Store;
   readonly logger: Logger;
   readonly httpServer: http.Server;
+  readonly metrics: Metrics;
   /** Graceful stop: refuse new connections, finish in-flight work, end streams, close storage. */
   close(): Promise<void>;
 }
@@ -65,10 +68,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
 
   const store = options.store ?? (await createStore(config, logger));
+  const metrics = createMetrics();
+  const checks: ReadinessCheck[] = [{ name: 'storage', check: () => store.ping() }];
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy === '' ? false : config.trustProxy);
-  app.use(createHttpBasics(config, logger));
+  app.use(createHttpBasics(config, logger, metrics));
+  app.use(createOpsRouter({ checks, metrics }));
 
   const closers: Array<() => Promise<void>> = [];
   let as: AuthorizationServer | undefined;
@@ -89,6 +95,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app.use(mcp.router);
     closers.push(() => mcp!.close());
     if (validator.close) closers.push(() => validator.close!());
+    if (validator.ready) checks.push({ name: 'authorization_server', check: () => validator.ready!() });
   }
 
   app.use(finalErrorHandler(logger));
@@ -109,5 +116,5 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await store.close().catch(() => undefined);
     })());
 
-  return { config, url: config.baseUri, store, logger, httpServer, close };
+  return { config, url: config.baseUri, store, logger, httpServer, metrics, close };
 }

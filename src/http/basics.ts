@@ -8,6 +8,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../ops/metrics.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -16,7 +17,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function createHttpBasics(_config: Config, logger: Logger): RequestHandler {
+export function createHttpBasics(_config: Config, logger: Logger, metrics?: Metrics): RequestHandler {
   return (req, res, next) => {
     const id = randomUUID();
     req.id = id;
@@ -25,6 +26,12 @@ export function createHttpBasics(_config: Config, logger: Logger): RequestHandle
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (metrics) {
+        // Route templates only (a closed set), never the raw URL.
+        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : req.path.startsWith('/.well-known/') ? req.path : 'other';
+        metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
+        metrics.httpDuration.observe({ route, method: req.method }, ms / 1000);
+      }
       // The path only: query strings can carry codes and state.
       req.log!.debug({ method: req.method, path: req.path, status: res.statusCode, ms }, 'request');
     });
