@@ -89,6 +89,13 @@ export interface Config {
   maxBodyBytes: number;
   cimdAllowLoopback: boolean;
   requestStateKey?: string;
+  /**
+   * The resource-server client the authorization server provisions at start
+   * (auth_server and internal modes), from the same `INTROSPECTION_CLIENT_ID`
+   * / `INTROSPECTION_CLIENT_SECRET` the MCP server uses in external mode. It
+   * may introspect every token. Undefined when either variable is unset.
+   */
+  introspectionClient?: { clientId: string; clientSecret: string };
   external: {
     /** Expected token audience (`TOKEN_AUDIENCE`); undefined = the canonical MCP URL. */
     audience?: string;
@@ -162,6 +169,10 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     maxBodyBytes: e.MAX_BODY_BYTES,
     cimdAllowLoopback: e.CIMD_ALLOW_LOOPBACK,
     requestStateKey: e.MCP_REQUEST_STATE_KEY,
+    introspectionClient:
+      e.AUTH_MODE !== 'external' && e.INTROSPECTION_CLIENT_ID && e.INTROSPECTION_CLIENT_SECRET
+        ? { clientId: e.INTROSPECTION_CLIENT_ID, clientSecret: e.INTROSPECTION_CLIENT_SECRET }
+        : undefined,
     external: {
       audience: e.TOKEN_AUDIENCE,
       validation: e.TOKEN_VALIDATION,

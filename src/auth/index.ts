@@ -1,30 +1,48 @@
 /**
- * The authorization server (AS). Never imports src/mcp or src/rs.
- * STUB: replaced by the OAuth work.
+ * The authorization server (AS): OAuth 2.1 with PKCE, RFC 8414 metadata,
+ * RFC 7591 registration, client ID metadata documents, a consent page and a
+ * demo IdP step, RFC 7662 introspection and RFC 7009 revocation.
+ *
+ * Never imports src/mcp, src/rs or src/validators (scripts/check-boundaries.mjs).
+ * The RS meets it only through `introspect`, the same function that serves
+ * `POST /introspect` (without the caller policy, which is an HTTP concern).
+ *
+ * Routes (relative to the issuer):
+ *   GET  /.well-known/oauth-authorization-server, /.well-known/openid-configuration
+ *   POST /register
+ *   GET  /authorize                 -> consent page
+ *   POST /authorize/consent         -> demo IdP (approve) or client (deny)
+ *   GET|POST /mock-upstream-idp/authorize -> client with code, state, iss
+ *   POST /token, /introspect, /revoke
+ * Storage keys: docs/storage-schema.md, "Authorization server".
  */
 import { Router } from 'express';
 
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
+import { authorizeRouter } from './authorize.js';
+import { consentRouter } from './consent.js';
+import type { AsContext } from './context.js';
+import { sha256 } from './crypto.js';
+import { createErrorHandler } from './error-handler.js';
+import { introspectToken } from './grants.js';
+import { introspectRouter, type IntrospectionResponse } from './introspect.js';
+import { metadataRouter } from './metadata.js';
+import { mockIdpRouter } from './mock-idp.js';
+import { createRecords } from './records.js';
+import { registerRouter } from './register.js';
+import { revokeRouter } from './revoke.js';
+import { tokenRouter } from './token.js';
+
+export type { IntrospectionResponse } from './introspect.js';
 
 export interface AuthorizationServerOptions {
   config: Config;
   store: Store;
   logger: Logger;
-}
-
-/** RFC 7662 §2.2 response. `{ active: false }` is the failing default. */
-export interface IntrospectionResponse {
-  active: boolean;
-  sub?: string;
-  client_id?: string;
-  scope?: string;
-  aud?: string | string[];
-  iss?: string;
-  exp?: number;
-  iat?: number;
-  token_type?: string;
+  /** Clock in ms since the epoch (tests). Default `Date.now`. */
+  now?: () => number;
 }
 
 export interface AuthorizationServer {
@@ -35,6 +53,62 @@ export interface AuthorizationServer {
   close(): Promise<void>;
 }
 
-export function createAuthorizationServer(_options: AuthorizationServerOptions): AuthorizationServer {
-  return { router: Router(), introspect: async () => ({ active: false }), close: async () => undefined };
+export class AuthorizationServerConfigError extends Error {
+  override readonly name = 'AuthorizationServerConfigError';
+}
+
+/** Checks the options once, at build time (STYLE.md habit 6). */
+function checkOptions({ config }: AuthorizationServerOptions): void {
+  let issuer: URL;
+  try {
+    issuer = new URL(config.issuer);
+  } catch {
+    throw new AuthorizationServerConfigError(`issuer ${JSON.stringify(config.issuer)} is not a URL: set BASE_URI to this server's public origin.`);
+  }
+  if (issuer.search || issuer.hash || config.issuer.endsWith('/')) {
+    throw new AuthorizationServerConfigError('the issuer must have no query, fragment or trailing slash (RFC 8414 §2): fix BASE_URI.');
+  }
+  const rs = config.introspectionClient;
+  if (rs && rs.clientSecret.length < 32) {
+    throw new AuthorizationServerConfigError('INTROSPECTION_CLIENT_SECRET must be at least 32 characters (generate one with `openssl rand -base64 32`).');
+  }
+  const t = config.tokens;
+  for (const [name, v] of [['ACCESS_TOKEN_TTL', t.accessTtl], ['REFRESH_TOKEN_TTL', t.refreshTtl], ['AUTH_CODE_TTL', t.codeTtl], ['CLIENT_REGISTRATION_TTL', t.registrationTtl]] as const) {
+    if (!Number.isInteger(v) || v <= 0) throw new AuthorizationServerConfigError(`${name} must be a positive number of seconds.`);
+  }
+}
+
+export function createAuthorizationServer(options: AuthorizationServerOptions): AuthorizationServer {
+  checkOptions(options);
+  const { config, store, logger } = options;
+  const rs = config.introspectionClient;
+  const ctx: AsContext = {
+    config,
+    store,
+    log: logger,
+    now: options.now ?? Date.now,
+    issuer: config.issuer,
+    resource: config.mcpUrl,
+    records: createRecords(store, key => logger.error({ event: 'corrupt_record', key: key.split(':').slice(0, 2).join(':') }, 'stored record failed validation; treated as absent')),
+    resourceServerClient: rs ? { clientId: rs.clientId, secretHash: sha256(rs.clientSecret) } : undefined
+  };
+
+  const onError = createErrorHandler(ctx);
+  const router = Router();
+  router.use(metadataRouter(ctx));
+  router.use(registerRouter(ctx, onError));
+  router.use(authorizeRouter(ctx, onError));
+  router.use(consentRouter(ctx, onError));
+  router.use(mockIdpRouter(ctx, onError));
+  router.use(tokenRouter(ctx, onError));
+  router.use(introspectRouter(ctx, onError));
+  router.use(revokeRouter(ctx, onError));
+
+  if (rs) logger.info({ clientId: rs.clientId }, 'resource-server client provisioned for introspection');
+
+  return {
+    router,
+    introspect: token => introspectToken(ctx, token),
+    close: async () => undefined
+  };
 }

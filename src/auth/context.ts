@@ -1,0 +1,46 @@
+/**
+ * What every AS step receives: the checked options, the record collections,
+ * the clock and the audit log. Built once by `createAuthorizationServer`.
+ */
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import type { Records } from './records.js';
+
+/** Scopes this AS knows. `offline_access` asks for a refresh token (SEP-2207); it is never a resource scope. */
+export const SCOPES_SUPPORTED = ['mcp', 'mcp:admin', 'offline_access'] as const;
+export const DEFAULT_SCOPES = ['mcp'];
+
+export const SCOPE_DESCRIPTIONS: Record<string, string> = {
+  mcp: 'Use the MCP server’s tools, resources and prompts',
+  'mcp:admin': 'Use administrative MCP tools (elevated access)',
+  offline_access: 'Stay connected when you are away (a refresh token)'
+};
+
+/** Endpoint paths, relative to the issuer. */
+export const PATHS = {
+  authorize: '/authorize',
+  consent: '/authorize/consent',
+  token: '/token',
+  register: '/register',
+  introspect: '/introspect',
+  revoke: '/revoke',
+  idp: '/mock-upstream-idp/authorize'
+} as const;
+
+export interface AsContext {
+  config: Config;
+  store: Store;
+  records: Records;
+  /** Audit and diagnostics. Never a token, code, secret or verifier value. */
+  log: Logger;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  issuer: string;
+  /** The one resource (RFC 8707) tokens are issued for: the canonical MCP URL. */
+  resource: string;
+  /** Resource-server credentials provisioned from configuration; may introspect every token. */
+  resourceServerClient?: { clientId: string; secretHash: string };
+}
+
+export const seconds = (ms: number) => Math.floor(ms / 1000);

@@ -1,0 +1,197 @@
+/**
+ * The AS's typed, validated record collections over the `Store` seam.
+ * Every key is written down in docs/storage-schema.md ("Authorization server").
+ *
+ * Rules:
+ * - Keys carry a SHA-256 of a secret (token, code, handle), never the secret.
+ *   Records carry hashes of secrets too (client secret, CSRF token).
+ * - A record that fails its schema is treated as absent (fail closed) and
+ *   logged once by the caller's `onCorrupt`.
+ * - Every write has a TTL; records also carry their own `expiresAt` so an
+ *   implementation with a coarse expiry never hands out a stale record.
+ */
+import { z } from 'zod';
+
+import type { Store } from '../store/store.js';
+
+export const ClientRecord = z.object({
+  client_id: z.string(),
+  /** SHA-256 of the secret (confidential clients only). */
+  client_secret_hash: z.string().optional(),
+  client_name: z.string().optional(),
+  client_uri: z.string().optional(),
+  logo_uri: z.string().optional(),
+  tos_uri: z.string().optional(),
+  policy_uri: z.string().optional(),
+  contacts: z.array(z.string()).optional(),
+  software_id: z.string().optional(),
+  software_version: z.string().optional(),
+  scope: z.string().optional(),
+  redirect_uris: z.array(z.string()).min(1),
+  grant_types: z.array(z.string()),
+  response_types: z.array(z.string()),
+  token_endpoint_auth_method: z.enum(['none', 'client_secret_post', 'client_secret_basic']),
+  application_type: z.enum(['web', 'native']),
+  client_id_issued_at: z.number().int(),
+  client_secret_expires_at: z.number().int(),
+  /** How the AS learnt about the client. */
+  source: z.enum(['dynamic_registration', 'metadata_document'])
+});
+export type ClientRecord = z.infer<typeof ClientRecord>;
+
+/** A cached client ID metadata document, already validated. */
+export const CimdCacheRecord = z.object({ client: ClientRecord, fetchedAt: z.number() });
+export type CimdCacheRecord = z.infer<typeof CimdCacheRecord>;
+
+/** An authorization request between GET /authorize and the code: consent, then the demo IdP. */
+export const InteractionRecord = z.object({
+  clientId: z.string(),
+  redirectUri: z.string(),
+  /** Whether the request carried redirect_uri (then the token request must repeat it, RFC 6749 §4.1.3). */
+  redirectUriProvided: z.boolean(),
+  state: z.string().optional(),
+  codeChallenge: z.string(),
+  scopes: z.array(z.string()),
+  resource: z.string(),
+  /** SHA-256 of the CSRF token embedded in the current page's form. */
+  csrfHash: z.string(),
+  /** SHA-256 of the browser-binding cookie of the browser that started the request. */
+  browserHash: z.string(),
+  stage: z.enum(['consent', 'identity']),
+  expiresAt: z.number()
+});
+export type InteractionRecord = z.infer<typeof InteractionRecord>;
+
+/** An issued, unused authorization code (`auth:pending:{code-hash}`). */
+export const CodeRecord = z.object({
+  clientId: z.string(),
+  redirectUri: z.string(),
+  redirectUriProvided: z.boolean(),
+  codeChallenge: z.string(),
+  scopes: z.array(z.string()),
+  resource: z.string(),
+  subject: z.string(),
+  grantId: z.string(),
+  issueRefreshToken: z.boolean(),
+  expiresAt: z.number()
+});
+export type CodeRecord = z.infer<typeof CodeRecord>;
+
+/** Replay guard for a redeemed code (`auth:exch:{code-hash}`): which grant it created. */
+export const ExchangeRecord = z.object({ grantId: z.string(), clientId: z.string() });
+export type ExchangeRecord = z.infer<typeof ExchangeRecord>;
+
+/** One consent by one subject to one client: every token issued from it belongs to it. */
+export const GrantRecord = z.object({
+  grantId: z.string(),
+  clientId: z.string(),
+  subject: z.string(),
+  scopes: z.array(z.string()),
+  resource: z.string(),
+  createdAt: z.number(),
+  /** Absolute end of the grant: no token it issues outlives it. */
+  expiresAt: z.number()
+});
+export type GrantRecord = z.infer<typeof GrantRecord>;
+
+/** `auth:installation:{token-hash}` (access token) and `auth:refresh:{token-hash}`. */
+export const TokenRecord = z.object({
+  grantId: z.string(),
+  clientId: z.string(),
+  subject: z.string(),
+  scopes: z.array(z.string()),
+  resource: z.string(),
+  issuedAt: z.number(),
+  expiresAt: z.number()
+});
+export type TokenRecord = z.infer<typeof TokenRecord>;
+
+/** `auth:refresh-used:{token-hash}`: the refresh token was rotated at `rotatedAt` (ms). */
+export const RotationRecord = z.object({ rotatedAt: z.number(), grantId: z.string() });
+export type RotationRecord = z.infer<typeof RotationRecord>;
+
+/** Milliseconds until `expiresAt` (ms epoch), at least 1 so the store accepts it. */
+export const ttlUntil = (expiresAt: number, now: number) => Math.max(1, Math.ceil(expiresAt - now));
+
+export class Collection<T> {
+  constructor(
+    private readonly store: Store,
+    readonly prefix: string,
+    private readonly schema: z.ZodType<T>,
+    private readonly onCorrupt: (key: string) => void
+  ) {}
+
+  key(id: string): string {
+    return `${this.prefix}${id}`;
+  }
+
+  private parse(key: string, raw: string | undefined): T | undefined {
+    if (raw === undefined) return undefined;
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      this.onCorrupt(key);
+      return undefined;
+    }
+    const parsed = this.schema.safeParse(json);
+    if (!parsed.success) {
+      this.onCorrupt(key);
+      return undefined;
+    }
+    return parsed.data;
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    const key = this.key(id);
+    return this.parse(key, await this.store.get(key));
+  }
+
+  async set(id: string, value: T, ttlMs: number): Promise<void> {
+    await this.store.set(this.key(id), JSON.stringify(value), Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  async setIfAbsent(id: string, value: T, ttlMs: number): Promise<boolean> {
+    return this.store.setIfAbsent(this.key(id), JSON.stringify(value), Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  /** Atomic read-and-delete: of concurrent callers exactly one gets the record. */
+  async consume(id: string): Promise<T | undefined> {
+    const key = this.key(id);
+    return this.parse(key, await this.store.consume(key));
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.store.delete(this.key(id));
+  }
+}
+
+export interface Records {
+  clients: Collection<ClientRecord>;
+  cimd: Collection<CimdCacheRecord>;
+  interactions: Collection<InteractionRecord>;
+  codes: Collection<CodeRecord>;
+  exchanges: Collection<ExchangeRecord>;
+  grants: Collection<GrantRecord>;
+  accessTokens: Collection<TokenRecord>;
+  refreshTokens: Collection<TokenRecord>;
+  rotations: Collection<RotationRecord>;
+  /** `auth:grant:{grantId}:tokens`: members `a:{hash}` / `r:{hash}`. */
+  grantTokensKey(grantId: string): string;
+}
+
+export function createRecords(store: Store, onCorrupt: (key: string) => void): Records {
+  const c = <T>(prefix: string, schema: z.ZodType<T>) => new Collection<T>(store, prefix, schema, onCorrupt);
+  return {
+    clients: c('auth:client:', ClientRecord),
+    cimd: c('auth:cimd:', CimdCacheRecord),
+    interactions: c('auth:interaction:', InteractionRecord),
+    codes: c('auth:pending:', CodeRecord),
+    exchanges: c('auth:exch:', ExchangeRecord),
+    grants: c('auth:grant:', GrantRecord),
+    accessTokens: c('auth:installation:', TokenRecord),
+    refreshTokens: c('auth:refresh:', TokenRecord),
+    rotations: c('auth:refresh-used:', RotationRecord),
+    grantTokensKey: grantId => `auth:grant:${grantId}:tokens`
+  };
+}
