@@ -1,12 +1,51 @@
 /**
- * The MCP resource server: `/mcp` (every protocol revision) and the legacy
- * `/sse` + `/message` transport. STUB: replaced by the MCP work.
+ * The MCP resource server: `/mcp` for every protocol revision and the
+ * deprecated 2024-11-05 HTTP+SSE transport (`GET /sse` + `POST /message`).
+ *
+ * Each route is a visible list of steps:
+ *
+ *   /mcp POST     hostOrigin → cors → jsonBody → authenticate → rejectMalformedJson → era routing
+ *   /mcp GET|DEL  hostOrigin → cors → authenticate → session routing
+ *   /sse GET      hostOrigin → cors → authenticate → open stream
+ *   /message POST hostOrigin → cors → jsonBody → authenticate → rejectMalformedJson → deliver
+ *
+ * Host/Origin first (DNS rebinding: a foreign page gets 403 before anything
+ * else), then CORS (preflights never need a token), then the body (so the
+ * bearer gate can read the JSON-RPC method for step-up scopes), then the
+ * bearer gate from src/rs (sets `req.auth`).
  */
+import { createMcpHandler } from '@modelcontextprotocol/server';
 import { Router, type RequestHandler } from 'express';
 
 import type { Config } from '../config.js';
+import { mcpCors } from '../http/cors.js';
+import { hostOriginGuard } from '../http/host-origin.js';
+import { jsonBody, rejectMalformedJson } from '../http/json-body.js';
+import { JSONRPC_SERVER_ERROR, sendJsonRpcError } from '../http/jsonrpc-error.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
+import { startActivity } from './activity.js';
+import { ListenRegistry, StoreEventBus, notifierFor } from './events.js';
+import { createLegacySseEndpoints } from './http/legacy-sse.js';
+import { SessionRegistry } from './http/sessions.js';
+import { createStreamableEndpoint } from './http/streamable.js';
+import { createStateCodec } from './request-state.js';
+import { buildMcpServer, type BuildContext, type FeatureServices } from './server.js';
+
+export { TOOL_REQUIRED_SCOPES } from './features/scopes.js';
+
+export interface McpTimingOptions {
+  /** Close 2025-era sessions idle this long (default 30 min). */
+  sessionIdleMs?: number;
+  /** Periodic `notifications/resources/updated` for followed URIs (default 10 s). */
+  resourceUpdateIntervalMs?: number;
+  /** Periodic log message to 2025-era sessions (default 15 s). */
+  logIntervalMs?: number;
+  /** SSE `retry` hint on resumable streams (default 1 s). */
+  sseRetryMs?: number;
+  /** SSE keep-alive comment interval (default 15 s). */
+  keepAliveMs?: number;
+}
 
 export interface McpResourceServerOptions {
   config: Config;
@@ -14,6 +53,7 @@ export interface McpResourceServerOptions {
   logger: Logger;
   /** Bearer gate from src/rs: sets `req.auth` (SDK AuthInfo with `extra.subject`) or answers the challenge. */
   authenticate: RequestHandler;
+  timing?: McpTimingOptions;
 }
 
 export interface McpResourceServer {
@@ -22,6 +62,83 @@ export interface McpResourceServer {
   close(): Promise<void>;
 }
 
-export function createMcpResourceServer(_options: McpResourceServerOptions): McpResourceServer {
-  return { router: Router(), close: async () => undefined };
+export function createMcpResourceServer(options: McpResourceServerOptions): McpResourceServer {
+  const { config, store, logger, authenticate } = options;
+  const timing = {
+    sessionIdleMs: options.timing?.sessionIdleMs ?? 30 * 60 * 1000,
+    resourceUpdateIntervalMs: options.timing?.resourceUpdateIntervalMs ?? 10_000,
+    logIntervalMs: options.timing?.logIntervalMs ?? 15_000,
+    sseRetryMs: options.timing?.sseRetryMs ?? 1000,
+    keepAliveMs: options.timing?.keepAliveMs ?? 15_000
+  };
+
+  const bus = new StoreEventBus(store, logger);
+  void bus.start();
+  const listens = new ListenRegistry();
+  const registry = new SessionRegistry({ store, logger, idleTimeoutMs: timing.sessionIdleMs });
+  const startedAt = Date.now();
+
+  const services: FeatureServices = {
+    store,
+    logger,
+    baseUri: config.baseUri,
+    stateCodec: createStateCodec(config.requestStateKey, logger),
+    notify: notifierFor(bus),
+    stats: () => ({ startedAt, streamableSessions: registry.count('streamable'), sseSessions: registry.count('sse'), listenStreams: listens.size })
+  };
+  const build = (ctx: BuildContext) => buildMcpServer(services, ctx);
+
+  const modern = createMcpHandler(ctx => build({ era: ctx.era, authInfo: ctx.authInfo }), {
+    // Legacy traffic never reaches this handler: ./http/streamable.ts routes
+    // it to sessions first.
+    legacy: 'reject',
+    bus,
+    keepAliveMs: timing.keepAliveMs,
+    maxRequestBodySize: config.maxBodyBytes,
+    onerror: err => logger.debug({ err }, 'MCP request rejected or failed')
+  });
+  const streamable = createStreamableEndpoint({
+    modern,
+    build,
+    registry,
+    listens,
+    store,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    retryIntervalMs: timing.sseRetryMs,
+    eventTtlMs: timing.sessionIdleMs
+  });
+  const sse = createLegacySseEndpoints({ build, registry, logger });
+  const stopActivity = startActivity({ registry, listens, bus, logger, resourceUpdateIntervalMs: timing.resourceUpdateIntervalMs, logIntervalMs: timing.logIntervalMs });
+
+  const guard = hostOriginGuard({ baseUri: config.baseUri, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins });
+  const cors = mcpCors();
+  const body = jsonBody({ limit: config.maxBodyBytes });
+  const methodNotAllowed: RequestHandler = (_req, res) => {
+    res.setHeader('Allow', 'GET, POST, DELETE, OPTIONS');
+    sendJsonRpcError(res, 405, JSONRPC_SERVER_ERROR, 'Method not allowed');
+  };
+
+  const router = Router();
+  router.use(['/mcp', '/sse', '/message'], guard, cors);
+  router.post('/mcp', body, authenticate, rejectMalformedJson, streamable.post);
+  router.get('/mcp', authenticate, streamable.get);
+  router.delete('/mcp', authenticate, streamable.delete);
+  router.all('/mcp', methodNotAllowed);
+  router.get('/sse', authenticate, sse.open);
+  router.post('/message', body, authenticate, rejectMalformedJson, sse.message);
+
+  let closing: Promise<void> | undefined;
+  return {
+    router,
+    close: () =>
+      (closing ??= (async () => {
+        stopActivity();
+        await modern.close().catch(err => logger.warn({ err }, 'error closing the modern MCP handler'));
+        await registry.closeAll();
+        await streamable.close();
+        await sse.close();
+        await bus.close();
+      })())
+  };
 }

@@ -1,0 +1,96 @@
+/**
+ * JSON body reading for the JSON-RPC endpoints (`/mcp`, `/message`), with a
+ * hard size limit and JSON-RPC shaped errors:
+ *
+ * - a body over `limit` bytes: HTTP 413, JSON-RPC -32000 (as the SDK's own
+ *   transports answer), answered before the rest is read;
+ * - a POST whose media type is not `application/json`: HTTP 415;
+ * - a body that is not JSON: HTTP 400, JSON-RPC -32700 Parse error.
+ *
+ * The parse error is *deferred*: `jsonBody` only marks the request and
+ * `rejectMalformedJson` answers it, so the authentication gate can run in
+ * between (an anonymous caller gets 401, not a parser diagnosis) and read
+ * `req.body` when it needs the JSON-RPC method (step-up scopes).
+ */
+import type { RequestHandler } from 'express';
+
+import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, sendJsonRpcError } from './jsonrpc-error.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by `jsonBody` when the POST body was not valid JSON. */
+    jsonBodyInvalid?: boolean;
+  }
+}
+
+export interface JsonBodyOptions {
+  /** Maximum body size in bytes (`MAX_BODY_BYTES`). */
+  limit: number;
+}
+
+function isJsonMediaType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const essence = contentType.split(';')[0]!.trim().toLowerCase();
+  return essence === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(essence);
+}
+
+export function jsonBody(options: JsonBodyOptions): RequestHandler {
+  const { limit } = options;
+  return (req, res, next) => {
+    if (req.method !== 'POST') return next();
+    if (!isJsonMediaType(req.headers['content-type'])) {
+      sendJsonRpcError(res, 415, JSONRPC_SERVER_ERROR, 'Unsupported Media Type: Content-Type must be application/json');
+      return;
+    }
+    const tooLarge = () => {
+      res.setHeader('Connection', 'close');
+      sendJsonRpcError(res, 413, JSONRPC_SERVER_ERROR, `Payload Too Large: the request body exceeds ${limit} bytes`);
+      // Stop reading; the socket closes once the response is written.
+      req.unpipe();
+      req.pause();
+      res.once('finish', () => req.socket.destroy());
+    };
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) return tooLarge();
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const onData = (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        req.off('data', onData);
+        tooLarge();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('error', () => {
+      done = true; // client went away; nothing to answer
+    });
+    req.once('end', () => {
+      if (done) return;
+      done = true;
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        req.body = JSON.parse(text) as unknown;
+      } catch {
+        req.body = undefined;
+        req.jsonBodyInvalid = true;
+      }
+      next();
+    });
+  };
+}
+
+/** Answers the parse error `jsonBody` recorded (HTTP 400, JSON-RPC -32700). */
+export const rejectMalformedJson: RequestHandler = (req, res, next) => {
+  if (req.jsonBodyInvalid) {
+    sendJsonRpcError(res, 400, JSONRPC_PARSE_ERROR, 'Parse error: Invalid JSON');
+    return;
+  }
+  next();
+};

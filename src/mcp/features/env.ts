@@ -1,0 +1,46 @@
+/**
+ * What every feature module receives: the era being served, the caller,
+ * shared services, and (2025-era sessions only) the session's own state.
+ * Features are written once; the few era differences (structured output
+ * shape, deprecated channels) read `era` from here.
+ */
+import type { AuthInfo, RequestStateCodec, ServerNotifier } from '@modelcontextprotocol/server';
+
+import type { Logger } from '../../logger.js';
+import type { Store } from '../../store/store.js';
+
+export type Era = 'legacy' | 'modern';
+
+/** State a 2025-era session keeps for its lifetime. */
+export interface SessionFeatureState {
+  /** URIs the client subscribed to with `resources/subscribe`. */
+  readonly subscriptions: Set<string>;
+}
+
+export interface ServerStats {
+  startedAt: number;
+  streamableSessions: number;
+  sseSessions: number;
+  listenStreams: number;
+}
+
+export interface FeatureEnv {
+  era: Era;
+  authInfo?: AuthInfo;
+  store: Store;
+  logger: Logger;
+  /** Public origin of the server (links in tool output). */
+  baseUri: string;
+  /** Seals `requestState` for multi-round-trip tools (see ../request-state.ts). */
+  stateCodec: RequestStateCodec<Record<string, unknown>>;
+  /** Publishes change events to open `subscriptions/listen` streams (2026-07-28). */
+  notify: ServerNotifier;
+  session?: SessionFeatureState;
+  stats(): ServerStats;
+}
+
+/** The caller's subject (`req.auth.extra.subject`), or undefined when authorization is off. */
+export function subjectOf(authInfo: AuthInfo | undefined): string | undefined {
+  const subject = authInfo?.extra?.['subject'];
+  return typeof subject === 'string' && subject ? subject : undefined;
+}

@@ -1,0 +1,136 @@
+/**
+ * The deprecated HTTP+SSE transport of MCP 2024-11-05, still used by older
+ * clients: `GET /sse` opens an event stream whose first event (`endpoint`)
+ * names `/message?sessionId=…`; the client POSTs every JSON-RPC message there
+ * (answered 202) and reads all responses and notifications from the stream.
+ *
+ * The SDK v2 server no longer ships this transport (its frozen v1 copy lives
+ * in a separate deprecated package), so this is a small `Transport` of our
+ * own. The same ownership rule as `/mcp` applies: a POST for a session
+ * created by another subject is answered 404, like an unknown session.
+ */
+import { randomUUID } from 'node:crypto';
+
+import type { AuthInfo, JSONRPCMessage, McpServer, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
+import { parseJSONRPCMessage } from '@modelcontextprotocol/server';
+import type { Request, RequestHandler, Response } from 'express';
+
+import { JSONRPC_INVALID_REQUEST, JSONRPC_SESSION_NOT_FOUND, sendJsonRpcError } from '../../http/jsonrpc-error.js';
+import type { Logger } from '../../logger.js';
+import { subjectOf } from '../features/env.js';
+import type { BuildContext } from '../server.js';
+import type { SessionRegistry } from './sessions.js';
+
+export class LegacySseServerTransport implements Transport {
+  readonly sessionId: string;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+  private closed = false;
+  private keepAlive?: NodeJS.Timeout;
+
+  constructor(
+    private readonly res: Response,
+    private readonly endpoint: string,
+    private readonly keepAliveMs = 15_000
+  ) {
+    this.sessionId = randomUUID();
+  }
+
+  async start(): Promise<void> {
+    this.res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no'
+    });
+    this.res.write(`event: endpoint\ndata: ${this.endpoint}?sessionId=${encodeURIComponent(this.sessionId)}\n\n`);
+    if (this.keepAliveMs > 0) {
+      this.keepAlive = setInterval(() => this.res.write(': keep-alive\n\n'), this.keepAliveMs);
+      this.keepAlive.unref();
+    }
+    this.res.on('close', () => void this.close());
+  }
+
+  /** Hands a POSTed message to the connected server. */
+  receive(message: JSONRPCMessage, extra: MessageExtraInfo): void {
+    this.onmessage?.(message, extra);
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) throw new Error('SSE stream is closed');
+    this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepAlive);
+    this.res.end();
+    this.onclose?.();
+  }
+}
+
+export interface LegacySseOptions {
+  build: (ctx: BuildContext) => McpServer;
+  registry: SessionRegistry;
+  logger: Logger;
+  /** Path clients POST to (default `/message`). */
+  messagePath?: string;
+}
+
+type AuthedRequest = Request & { auth?: AuthInfo };
+
+export function createLegacySseEndpoints(options: LegacySseOptions): { open: RequestHandler; message: RequestHandler; close(): Promise<void> } {
+  const { registry, logger } = options;
+  const transports = new Map<string, LegacySseServerTransport>();
+  const messagePath = options.messagePath ?? '/message';
+
+  const open: RequestHandler = async (req, res) => {
+    const authed = req as AuthedRequest;
+    const state = { subscriptions: new Set<string>() };
+    const server = options.build({ era: 'legacy', authInfo: authed.auth, session: state });
+    const transport = new LegacySseServerTransport(res, messagePath);
+    transports.set(transport.sessionId, transport);
+    registry.add({ id: transport.sessionId, kind: 'sse', owner: subjectOf(authed.auth) ?? '', server, state, close: () => transport.close() });
+    transport.onclose = () => {
+      transports.delete(transport.sessionId);
+      registry.remove(transport.sessionId);
+    };
+    try {
+      await server.connect(transport);
+      logger.info({ sessionId: transport.sessionId }, 'legacy SSE session opened');
+    } catch (err) {
+      logger.error({ err }, 'legacy SSE session failed to start');
+      await transport.close();
+    }
+  };
+
+  const message: RequestHandler = async (req, res) => {
+    const authed = req as AuthedRequest;
+    const sessionId = typeof req.query['sessionId'] === 'string' ? req.query['sessionId'] : undefined;
+    const record = registry.lookup(sessionId, subjectOf(authed.auth) ?? '', 'sse');
+    const transport = record ? transports.get(record.id) : undefined;
+    if (!transport) return sendJsonRpcError(res, 404, JSONRPC_SESSION_NOT_FOUND, 'Session not found');
+
+    const raw = req.body as unknown;
+    const items = Array.isArray(raw) ? raw : [raw];
+    const messages: JSONRPCMessage[] = [];
+    try {
+      for (const item of items) messages.push(parseJSONRPCMessage(item));
+    } catch {
+      return sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, 'Invalid Request: not a JSON-RPC message');
+    }
+    if (messages.length === 0) return sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, 'Invalid Request: empty batch');
+    res.status(202).type('text/plain').send('Accepted');
+    for (const m of messages) transport.receive(m, { authInfo: authed.auth });
+  };
+
+  return {
+    open,
+    message,
+    async close() {
+      await Promise.all([...transports.values()].map(t => t.close()));
+    }
+  };
+}
