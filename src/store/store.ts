@@ -9,7 +9,8 @@
  *
  * Contract, for every implementation:
  * - Values are strings. Callers serialize (JSON) and validate (zod) themselves.
- * - Every write that creates a key takes a TTL in milliseconds; nothing lives
+ * - Every write that creates a key takes a TTL in milliseconds (a positive
+ *   whole number; anything else rejects with `RangeError`); nothing lives
  *   forever. A read never returns an expired value.
  * - `consume` is atomic: of N concurrent callers for one key, exactly one gets
  *   the value and the others get `undefined` (single-use codes, rotation).
@@ -34,7 +35,7 @@ export interface Store {
   consume(key: string): Promise<string | undefined>;
   /** Deletes keys; resolves with how many existed. */
   delete(...keys: string[]): Promise<number>;
-  /** Remaining time to live in ms, or undefined when the key does not exist. */
+  /** Remaining time to live in ms, or undefined when the key does not exist (Infinity for a key someone wrote without TTL, Redis only). */
   ttl(key: string): Promise<number | undefined>;
 
   /** Atomic counter; TTL applied only when the counter is created. */
@@ -47,19 +48,31 @@ export interface Store {
 
   /**
    * Append-only log per key (resumable SSE streams). Each entry gets an id
-   * that sorts after every earlier id of the same log. The log is trimmed to
-   * `maxLength` entries and expires `ttlMs` after the last append.
+   * `<ms>-<seq>` (a Redis stream id) that sorts after every earlier id of the
+   * same log, comparing ms then seq as numbers. Old entries are trimmed, always
+   * keeping at least the newest `maxLength` (Redis trims approximately, in
+   * whole stream nodes; memory exactly). The log expires `ttlMs` after the
+   * last append.
    */
   append(key: string, value: string, opts: { ttlMs: number; maxLength: number }): Promise<string>;
-  /** Entries strictly after `afterId` (all entries when `afterId` is undefined), oldest first. */
+  /**
+   * Entries strictly after `afterId` (all entries when `afterId` is undefined),
+   * oldest first; [] for a missing log. Rejects with `RangeError` when
+   * `afterId` is not of the `<ms>-<seq>` shape.
+   */
   readAfter(key: string, afterId: string | undefined): Promise<Array<{ id: string; value: string }>>;
 
-  /** Keys matching a glob with `*` (troubleshooting CLI only: never on a hot path). */
+  /** Keys matching a glob where only `*` is special (troubleshooting CLI only: never on a hot path). Each key once. */
   scan(pattern: string): AsyncIterable<string>;
 
   /** Fire-and-forget broadcast to every instance (including this one). Messages never carry secrets. */
   publish(channel: string, message: string): Promise<void>;
-  /** Resolves once the subscription is live; the returned function unsubscribes. */
+  /**
+   * Resolves once the subscription is live; the returned function unsubscribes.
+   * Delivery is asynchronous; a throwing listener does not stop delivery to
+   * others. Subscriptions survive a Redis reconnect (messages published while
+   * it was down are lost).
+   */
   subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
 
   /** Round trip to the backing service (readiness). */

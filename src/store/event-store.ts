@@ -1,0 +1,97 @@
+/**
+ * The SDK's `EventStore` (resumable Streamable HTTP streams, MCP 2025-11-25
+ * "Resumability and Redelivery") over `Store.append` / `Store.readAfter`.
+ *
+ * With Redis, a client that reconnects to another instance with
+ * `Last-Event-ID` gets the events the first instance wrote: the event id
+ * carries the stream id, and the log lives in the shared store.
+ *
+ * Scoped to one session: the SDK names every session's standalone GET stream
+ * `_GET_stream`, so a log keyed by stream id alone would mix sessions. Keys
+ * are `mcp:session:{sessionId}:stream:{streamId}` and event ids are
+ * `{streamId}::{logId}` (docs/storage-schema.md), so a Last-Event-ID only
+ * ever resolves inside the session that presents it.
+ */
+import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
+
+import { isLogId } from './keys.js';
+import type { Store } from './store.js';
+
+export interface StoreEventStoreOptions {
+  /** The log expires this long after its last event, in ms. Default 1 hour. */
+  ttlMs?: number;
+  /** Events kept per stream (at least; Redis trims approximately). Default 1000. */
+  maxLength?: number;
+}
+
+const SEPARATOR = '::';
+/** Stream ids the SDK generates are UUIDs or `_GET_stream`; anything far from that is not ours. */
+const STREAM_ID = /^[\w.-]{1,128}$/;
+
+export function streamLogKey(sessionId: string, streamId: string): string {
+  return `mcp:session:${sessionId}:stream:${streamId}`;
+}
+
+/** Splits an event id into stream id and log id; undefined for anything we did not issue. */
+export function parseEventId(eventId: string): { streamId: string; logId: string } | undefined {
+  const at = eventId.lastIndexOf(SEPARATOR);
+  if (at <= 0) return undefined;
+  const streamId = eventId.slice(0, at);
+  const logId = eventId.slice(at + SEPARATOR.length);
+  return STREAM_ID.test(streamId) && isLogId(logId) ? { streamId, logId } : undefined;
+}
+
+/** A priming event (SDK: an empty message that only carries an id) has nothing to redeliver. */
+function isPriming(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && Object.keys(message).length === 0;
+}
+
+export class StoreEventStore implements EventStore {
+  private readonly ttlMs: number;
+  private readonly maxLength: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly sessionId: string,
+    options: StoreEventStoreOptions = {}
+  ) {
+    this.ttlMs = options.ttlMs ?? 60 * 60 * 1000;
+    this.maxLength = options.maxLength ?? 1000;
+  }
+
+  async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
+    const logId = await this.store.append(streamLogKey(this.sessionId, streamId), JSON.stringify(message), {
+      ttlMs: this.ttlMs,
+      maxLength: this.maxLength
+    });
+    return `${streamId}${SEPARATOR}${logId}`;
+  }
+
+  /**
+   * The stream an event id belongs to, or undefined when the id is malformed
+   * or its stream has expired: the SDK then answers 400 and the client starts
+   * afresh, rather than resuming a stream whose events are gone.
+   */
+  async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
+    const parsed = parseEventId(eventId);
+    if (!parsed) return undefined;
+    const ttl = await this.store.ttl(streamLogKey(this.sessionId, parsed.streamId));
+    return ttl === undefined ? undefined : parsed.streamId;
+  }
+
+  async replayEventsAfter(lastEventId: EventId, { send }: { send: (eventId: EventId, message: JSONRPCMessage) => Promise<void> }): Promise<StreamId> {
+    const parsed = parseEventId(lastEventId);
+    if (!parsed) throw new RangeError('Last-Event-ID was not issued by this server');
+    const entries = await this.store.readAfter(streamLogKey(this.sessionId, parsed.streamId), parsed.logId);
+    for (const entry of entries) {
+      const message = JSON.parse(entry.value) as JSONRPCMessage; // we wrote it: JSON by construction
+      if (isPriming(message)) continue;
+      await send(`${parsed.streamId}${SEPARATOR}${entry.id}`, message);
+    }
+    return parsed.streamId;
+  }
+}
+
+export function createStoreEventStore(store: Store, sessionId: string, options: StoreEventStoreOptions = {}): EventStore {
+  return new StoreEventStore(store, sessionId, options);
+}
