@@ -31,9 +31,31 @@ export interface AuthInfo {
 export interface TokenValidator {
   /** Resolves with the token's `AuthInfo`, or rejects with one of the two errors below. */
   validate(token: string): Promise<AuthInfo>;
+  /** Which strategy this is, for logs, `/ready` and metrics. */
+  readonly strategy?: 'in-process' | 'introspection' | 'jwt';
+  /** Monotonic counters for metrics and the bench (e.g. introspection calls, cache hits). */
+  stats?(): ValidatorStats;
   /** Round trip to whatever the validator depends on (for `/ready`). */
   ready?(): Promise<void>;
   close?(): Promise<void>;
+}
+
+/** Counters a validator may expose; every field is a running total since start. */
+export interface ValidatorStats {
+  /** Tokens checked (calls to `validate`). */
+  validations: number;
+  /** HTTP calls made to the AS introspection endpoint (introspection strategy). */
+  introspectionCalls?: number;
+  /** Answers served from the positive cache. */
+  cacheHits?: number;
+  /** Answers served from the negative cache. */
+  negativeCacheHits?: number;
+  /** Validations that joined an in-flight call for the same token (single flight). */
+  coalesced?: number;
+  /** Entries currently cached. */
+  cacheSize?: number;
+  /** Times the AS (or its JWKS) could not be reached or answered 5xx. */
+  unavailable?: number;
 }
 
 /** The token is not valid here: unknown, expired, revoked, wrong audience, malformed. 401. */

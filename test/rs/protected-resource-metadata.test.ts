@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+
+import express from 'express';
+
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createProtectedResource } from '../../src/rs/index.js';
+import { protectedResourceMetadataPaths, protectedResourceMetadataUrl } from '../../src/rs/protected-resource-metadata.js';
+import type { TokenValidator } from '../../src/validators/token-validator.js';
+
+const logger = createLogger('silent');
+const noValidator: TokenValidator = { validate: async () => Promise.reject(new Error('not used')) };
+
+async function serve(config: ReturnType<typeof loadConfig>) {
+  const app = express();
+  const rs = createProtectedResource({ config, validator: noValidator, logger });
+  app.use(rs.router);
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise(r => server.once('listening', r));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, rs };
+}
+
+describe('Protected resource metadata (RFC 9728)', () => {
+  const config = loadConfig({ BASE_URI: 'http://localhost:4777' });
+  let server: http.Server;
+  let base: string;
+  before(async () => {
+    ({ server, base } = await serve(config));
+  });
+  after(() => new Promise<void>(r => server.close(() => r())));
+
+  const expected = {
+    resource: 'http://localhost:4777/mcp',
+    authorization_servers: ['http://localhost:4777'],
+    scopes_supported: ['mcp', 'mcp:admin'],
+    bearer_methods_supported: ['header'],
+    resource_name: 'MCP Feature Reference Server'
+  };
+
+  it('serves the document at the path of the MCP endpoint, with resource equal to the canonical MCP URL', async () => {
+    const res = await fetch(`${base}/.well-known/oauth-protected-resource/mcp`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.deepEqual(await res.json(), expected);
+  });
+
+  it('serves the same document at the root well-known URI', async () => {
+    const res = await fetch(`${base}/.well-known/oauth-protected-resource`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.deepEqual(await res.json(), expected);
+  });
+
+  it('answers CORS preflights on every metadata route with 204 and the allowed methods and headers', async () => {
+    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+      const res = await fetch(`${base}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://inspector.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'mcp-protocol-version' }
+      });
+      assert.equal(res.status, 204, path);
+      assert.equal(res.headers.get('access-control-allow-origin'), '*');
+      assert.equal(res.headers.get('access-control-allow-methods'), 'GET, HEAD, OPTIONS');
+      assert.match(res.headers.get('access-control-allow-headers')!, /MCP-Protocol-Version/);
+    }
+  });
+
+  it('answers other methods with 405 and an Allow header', async () => {
+    const res = await fetch(`${base}/.well-known/oauth-protected-resource/mcp`, { method: 'POST' });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'GET, HEAD, OPTIONS');
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  });
+
+  it('advertises the path-specific URL in challenges', () => {
+    assert.equal(protectedResourceMetadataUrl('http://localhost:4777/mcp'), 'http://localhost:4777/.well-known/oauth-protected-resource/mcp');
+    assert.deepEqual(protectedResourceMetadataPaths('https://host.example/tenant/mcp'), ['/.well-known/oauth-protected-resource/tenant/mcp', '/.well-known/oauth-protected-resource']);
+  });
+
+  it('names the external authorization server in external mode', async () => {
+    const ext = loadConfig({ AUTH_MODE: 'external', AUTH_SERVER_URL: 'https://tenant.auth0.com/', BASE_URI: 'https://mcp.example.com' });
+    const s = await serve(ext);
+    try {
+      const doc = (await (await fetch(`${s.base}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
+      assert.equal(doc.resource, 'https://mcp.example.com/mcp');
+      assert.deepEqual(doc.authorization_servers, ['https://tenant.auth0.com/']);
+      assert.equal(s.rs.resourceMetadataUrl, 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp');
+    } finally {
+      await new Promise<void>(r => s.server.close(() => r()));
+    }
+  });
+});
