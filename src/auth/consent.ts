@@ -12,7 +12,7 @@ import { Router, type ErrorRequestHandler, type Response } from 'express';
 
 import { PATHS, SCOPE_DESCRIPTIONS, type AsContext } from './context.js';
 import { errorRedirectParams, OAuthError, PageError } from './errors.js';
-import { html, sendPage } from './html.js';
+import { html, sendPage } from '../http/html.js';
 import { form, markPage, noStore, parseForm, wrap, type Step } from './http.js';
 import { checkCsrf, loadInteraction, saveInteraction, takeInteraction } from './interaction.js';
 import { rateLimit } from './rate-limit.js';

@@ -9,7 +9,7 @@ import type { ErrorRequestHandler } from 'express';
 
 import type { AsContext } from './context.js';
 import { describeError, errorRedirectParams, OAuthError, PageError, RedirectToClient, sendJsonError, toOAuthError } from './errors.js';
-import { errorPage, sendPage } from './html.js';
+import { errorPage, sendPage } from '../http/html.js';
 
 export function createErrorHandler(ctx: AsContext): ErrorRequestHandler {
   return (thrown, req, res, _next) => {

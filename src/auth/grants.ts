@@ -87,8 +87,11 @@ export async function issueTokens(
   return issued;
 }
 
+/** What revocation needs: also used by the troubleshooting CLI (src/cli), which has no full AS context. */
+export type RevocationContext = Pick<AsContext, 'store' | 'records' | 'log'>;
+
 /** Ends a grant and every token it issued. Idempotent. */
-export async function revokeGrant(ctx: AsContext, grantId: string, reason: string): Promise<void> {
+export async function revokeGrant(ctx: RevocationContext, grantId: string, reason: string): Promise<void> {
   await ctx.records.grants.delete(grantId);
   const setKey = ctx.records.grantTokensKey(grantId);
   const members = await ctx.store.members(setKey);
@@ -104,7 +107,7 @@ export async function revokeGrant(ctx: AsContext, grantId: string, reason: strin
 }
 
 /** Revokes one access token (RFC 7009 on an access token leaves its grant alone). */
-export async function revokeAccessToken(ctx: AsContext, tokenHash: string, grantId: string): Promise<void> {
+export async function revokeAccessToken(ctx: RevocationContext, tokenHash: string, grantId: string): Promise<void> {
   await ctx.records.accessTokens.delete(tokenHash);
   await ctx.store.removeFromSet(ctx.records.grantTokensKey(grantId), `a:${tokenHash}`);
 }

@@ -17,7 +17,7 @@ import { PATHS, type AsContext } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import { OAuthError, PageError } from './errors.js';
 import { newGrantId } from './grants.js';
-import { html, sendPage } from './html.js';
+import { html, sendPage } from '../http/html.js';
 import { form, markPage, noStore, parseForm, wrap, type Step } from './http.js';
 import { checkCsrf, loadInteraction, saveInteraction, takeInteraction } from './interaction.js';
 import { rateLimit } from './rate-limit.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { describeError, OAuthError, rateLimited, storeUnavailable, toOAuthError } from '../../src/auth/errors.js';
-import { escapeHtml, html } from '../../src/auth/html.js';
+import { escapeHtml, html } from '../../src/http/html.js';
 import { challengeFor, isValidChallenge, verifierMatches } from '../../src/auth/pkce.js';
 import { redirectUriMatches, redirectUriProblem } from '../../src/auth/redirect-uri.js';
 import { StoreUnavailableError } from '../../src/store/store.js';

@@ -1,6 +1,7 @@
 /**
- * HTML for the AS's pages (consent, demo IdP, errors): one template, one
- * escaping rule, one set of security headers.
+ * HTML for every page the server renders (the landing page at `/`, and the
+ * AS's consent, demo IdP and error pages): one template, one escaping rule,
+ * one set of security headers.
  *
  * - `html` is a tagged template that escapes every interpolated value unless
  *   it is already `SafeHtml` (built by `html` itself). Nothing from a request
@@ -54,9 +55,13 @@ export interface PageOptions {
   status?: number;
   /** Origins a form on this page may end up at (the client's redirect URI origin). */
   formTargets?: string[];
+  /** `card` (default): one narrow card, for forms. `wide`: a reading column, for the landing page. */
+  layout?: 'card' | 'wide';
+  /** Footer text. Default: the demo authorization server's. */
+  footer?: string;
 }
 
-export function sendPage(res: Response, { title, body, status = 200, formTargets = [] }: PageOptions): void {
+export function sendPage(res: Response, { title, body, status = 200, formTargets = [], layout = 'card', footer = 'MCP Feature Reference Server · demo authorization server' }: PageOptions): void {
   const nonce = randomBytes(16).toString('base64');
   const formAction = ["'self'", ...formTargets.filter(o => ORIGIN.test(o))].join(' ');
   res
@@ -82,18 +87,18 @@ export function sendPage(res: Response, { title, body, status = 200, formTargets
 <style nonce="${nonce}">${STYLES}</style>
 </head>
 <body>
-<main class="card">
+<main class="${layout === 'wide' ? 'card wide' : 'card'}">
 ${body.value}
 </main>
-<footer>MCP Feature Reference Server · demo authorization server</footer>
+<footer>${escapeHtml(footer)}</footer>
 </body>
 </html>`
     );
 }
 
 const STYLES = `
-:root{color-scheme:light dark;--bg:#f4f5f7;--card:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--accent:#0b5fff;--accent-fg:#fff;--warn-bg:#fff8c5;--warn-fg:#4d3800;--danger:#b42318}
-@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#161b22;--fg:#e6edf3;--muted:#9da7b3;--line:#30363d;--accent:#4c8dff;--accent-fg:#0d1117;--warn-bg:#3b2e00;--warn-fg:#f5d66e;--danger:#ff7b72}}
+:root{color-scheme:light dark;--bg:#f4f5f7;--card:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--accent:#0b5fff;--accent-fg:#fff;--link:#0a4fd6;--warn-bg:#fff8c5;--warn-fg:#4d3800;--danger:#b42318}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#161b22;--fg:#e6edf3;--muted:#9da7b3;--line:#30363d;--accent:#4c8dff;--accent-fg:#0d1117;--link:#79b0ff;--warn-bg:#3b2e00;--warn-fg:#f5d66e;--danger:#ff7b72}}
 *{box-sizing:border-box}
 body{margin:0;min-height:100vh;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:1rem;padding:1.5rem;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 .card{width:100%;max-width:32rem;background:var(--card);border:1px solid var(--line);border-radius:12px;padding:2rem;box-shadow:0 1px 3px rgba(0,0,0,.08),0 8px 24px rgba(0,0,0,.06)}
@@ -121,6 +126,19 @@ legend{font-weight:600;margin-bottom:.5rem}
 label.field{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input[type=text]{font:inherit;width:100%;padding:.55rem .7rem;border:1px solid var(--line);border-radius:8px;background:var(--card);color:var(--fg)}
 footer{color:var(--muted);font-size:.8rem}
+.card.wide{max-width:52rem}
+.card.wide h2{font-size:1.1rem;margin:1.75rem 0 .5rem;padding-top:1.25rem;border-top:1px solid var(--line)}
+.card.wide h3{font-size:.95rem;margin:1rem 0 .35rem}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
+pre{background:var(--bg);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem;overflow-x:auto;margin:.5rem 0}
+a{color:var(--link)}
+a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:.5rem 0}
+dl.facts dt{font-weight:600}
+dl.facts dd{margin:0;overflow-wrap:anywhere}
+ul.names{display:flex;flex-wrap:wrap;gap:.4rem;list-style:none;padding:0;margin:.35rem 0}
+ul.names li code{display:inline-block;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.1rem .45rem}
+ul.plain{margin:.35rem 0;padding-left:1.25rem}
 `;
 
 /** The error page shown when the AS must not redirect (unknown client, unproven redirect URI, expired interaction). */
