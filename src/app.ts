@@ -57,7 +57,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (config.port === 0) {
     // An ephemeral port was requested: derive every URL from the real one.
     const baseUri = `http://localhost:${port}`;
-    const mcpUrl = `${baseUri}/mcp`;
+    // A resource named explicitly (auth_server mode, MCP_RESOURCE_URL) stays as it is.
+    const mcpUrl = config.mcpUrl === `${config.baseUri}/mcp` ? `${baseUri}/mcp` : config.mcpUrl;
     config = {
       ...config,
       port,
@@ -89,7 +90,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const validator: TokenValidator = as
       ? createInProcessValidator({ introspect: as.introspect, audience: config.mcpUrl })
       : await createExternalValidator({ config, logger: logger.child({ component: 'validator' }) });
-    const rs = createProtectedResource({ config, validator, logger: logger.child({ component: 'rs' }) });
+    const rs = createProtectedResource({
+      config,
+      validator,
+      logger: logger.child({ component: 'rs' }),
+      onOutcome: (outcome, reason) => metrics.authOutcomes.inc({ outcome, reason })
+    });
     app.use(rs.router);
     mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate });
     app.use(mcp.router);

@@ -23,6 +23,8 @@ const bool = z
   .transform(v => ['1', 'true', 'yes', 'on'].includes(v));
 
 const seconds = z.coerce.number().int().positive();
+/** Seconds, fractions allowed (e.g. 0.5): for intervals that tests shorten. */
+const positiveSeconds = z.coerce.number().positive().max(365 * 24 * 3600);
 
 const Env = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -53,6 +55,12 @@ const Env = z.object({
 
   CIMD_ALLOW_LOOPBACK: bool.default(false),
   MCP_REQUEST_STATE_KEY: z.string().optional(),
+  SESSION_IDLE_TIMEOUT: positiveSeconds.default(1800),
+  RESOURCE_UPDATE_INTERVAL: positiveSeconds.default(10),
+  LOG_MESSAGE_INTERVAL: positiveSeconds.default(15),
+  MCP_RESOURCE_URL: z.string().url().optional(),
+  INSTANCE_URL: z.string().url().optional(),
+  INSTANCE_SECRET: z.string().optional(),
 
   TOKEN_AUDIENCE: z.string().optional(),
   TOKEN_VALIDATION: z.enum(['auto', 'introspection', 'jwt']).default('auto'),
@@ -89,6 +97,23 @@ export interface Config {
   maxBodyBytes: number;
   cimdAllowLoopback: boolean;
   requestStateKey?: string;
+  /** MCP side: session lifetime, demo activity intervals, and how instances reach each other. */
+  mcp: {
+    /** Close 2025-era sessions idle this long (`SESSION_IDLE_TIMEOUT`, seconds). */
+    sessionIdleSeconds: number;
+    /** Periodic `notifications/resources/updated` (`RESOURCE_UPDATE_INTERVAL`, seconds). */
+    resourceUpdateIntervalSeconds: number;
+    /** Periodic log messages to 2025-era sessions (`LOG_MESSAGE_INTERVAL`, seconds). */
+    logMessageIntervalSeconds: number;
+    /**
+     * Base URL other instances use to reach this one (`INSTANCE_URL`, no
+     * trailing slash). Undefined: `http://127.0.0.1:<port>` (derived by
+     * src/mcp from the port actually bound).
+     */
+    instanceUrl?: string;
+    /** Shared secret authenticating forwarded session requests between instances (`INSTANCE_SECRET`); undefined = forwarding off. */
+    instanceSecret?: string;
+  };
   /**
    * The resource-server client the authorization server provisions at start
    * (auth_server and internal modes), from the same `INTROSPECTION_CLIENT_ID`
@@ -129,7 +154,9 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
   const e = parsed.data;
   const port = e.PORT ?? (e.AUTH_MODE === 'auth_server' ? 3001 : 3232);
   const baseUri = stripSlash(e.BASE_URI ?? `http://localhost:${port}`);
-  const mcpUrl = `${baseUri}/mcp`;
+  // In auth_server mode the MCP server runs elsewhere: MCP_RESOURCE_URL names the
+  // resource (RFC 8707) this AS issues tokens for. Elsewhere it is this origin's /mcp.
+  const mcpUrl = e.AUTH_MODE === 'auth_server' && e.MCP_RESOURCE_URL ? stripSlash(e.MCP_RESOURCE_URL) : `${baseUri}/mcp`;
 
   if (e.AUTH_MODE === 'external' && !e.AUTH_SERVER_URL) {
     throw new ConfigError('AUTH_SERVER_URL', 'is required when AUTH_MODE=external (e.g. AUTH_SERVER_URL=http://localhost:3001).');
@@ -139,6 +166,12 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
   }
   if (e.MCP_REQUEST_STATE_KEY && Buffer.from(e.MCP_REQUEST_STATE_KEY, 'base64url').length < 32) {
     throw new ConfigError('MCP_REQUEST_STATE_KEY', 'must be at least 32 bytes, base64url-encoded (generate one with `openssl rand -base64 32`).');
+  }
+  if (e.INSTANCE_SECRET && e.INSTANCE_SECRET.length < 32) {
+    throw new ConfigError('INSTANCE_SECRET', 'must be at least 32 characters, the same on every instance (generate one with `openssl rand -base64 32`).');
+  }
+  if (e.INSTANCE_URL && !/^https?:\/\//.test(e.INSTANCE_URL)) {
+    throw new ConfigError('INSTANCE_URL', 'must be an http:// or https:// URL other instances can reach (e.g. http://10.0.0.5:3232).');
   }
   if (e.NODE_ENV === 'production' && !baseUri.startsWith('https://') && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(baseUri)) {
     throw new ConfigError('BASE_URI', 'must be https in production (OAuth 2.1 §1.5); set BASE_URI=https://your-host.');
@@ -169,6 +202,13 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     maxBodyBytes: e.MAX_BODY_BYTES,
     cimdAllowLoopback: e.CIMD_ALLOW_LOOPBACK,
     requestStateKey: e.MCP_REQUEST_STATE_KEY,
+    mcp: {
+      sessionIdleSeconds: e.SESSION_IDLE_TIMEOUT,
+      resourceUpdateIntervalSeconds: e.RESOURCE_UPDATE_INTERVAL,
+      logMessageIntervalSeconds: e.LOG_MESSAGE_INTERVAL,
+      instanceUrl: e.INSTANCE_URL ? stripSlash(e.INSTANCE_URL) : undefined,
+      instanceSecret: e.INSTANCE_SECRET || undefined
+    },
     introspectionClient:
       e.AUTH_MODE !== 'external' && e.INTROSPECTION_CLIENT_ID && e.INTROSPECTION_CLIENT_SECRET
         ? { clientId: e.INTROSPECTION_CLIENT_ID, clientSecret: e.INTROSPECTION_CLIENT_SECRET }
