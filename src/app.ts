@@ -16,7 +16,7 @@ import { createAuthorizationServer, type AuthorizationServer } from './auth/inde
 import type { Config } from './config.js';
 import { createHttpBasics, finalErrorHandler } from './http/basics.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMcpResourceServer, type McpResourceServer } from './mcp/index.js';
+import { createMcpResourceServer, type McpResourceServer, type McpTimingOptions } from './mcp/index.js';
 import { createOpsRouter, type ReadinessCheck } from './ops/health.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { createProtectedResource } from './rs/index.js';
@@ -41,6 +41,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Inject a store (tests); otherwise built from `config.redis`. */
   store?: Store;
+  /** Shorter MCP intervals (tests): session idle time, periodic updates, log messages. */
+  mcpTiming?: McpTimingOptions;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -97,7 +99,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       onOutcome: (outcome, reason) => metrics.authOutcomes.inc({ outcome, reason })
     });
     app.use(rs.router);
-    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate });
+    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, timing: options.mcpTiming });
     app.use(mcp.router);
     closers.push(() => mcp!.close());
     if (validator.close) closers.push(() => validator.close!());

@@ -1,0 +1,270 @@
+/**
+ * `npm run conformance`: the official MCP conformance suite
+ * (@modelcontextprotocol/conformance, pinned in tools/conformance, run under
+ * its own Node 22) against this server, through the real OAuth flow.
+ *
+ *   1. start the server in this process (AUTH_MODE=internal, memory store,
+ *      a free port), or use `--url` for one already running;
+ *   2. check that /mcp refuses an unauthenticated request (401 + Bearer challenge);
+ *   3. obtain an access token through the real OAuth flow (test/helpers/oauth.ts:
+ *      registration, PKCE, consent, mock IdP, code exchange), scopes "mcp mcp:admin";
+ *   4. put a header-injecting reverse proxy in front (adds the bearer token when
+ *      absent, passes everything else through untouched, streams both ways);
+ *   5. run the suite against the proxy: `--requirements 2026-07-28`, then
+ *      `--requirements 2025-11-25`; the project's extra scenarios
+ *      (json-schema-2020-12, http-header-validation,
+ *      http-custom-header-server-validation, server-sse-polling,
+ *      server-session-lifecycle) are required to pass wherever they run, and
+ *      run explicitly if no requirement set includes them;
+ *   6. print the scenario table; exit non-zero on any failure.
+ *
+ * No expected-failures file: every scored scenario must pass.
+ *
+ * Options:
+ *   --url URL            test an already-running server (its MCP endpoint, e.g. http://localhost:3232/mcp)
+ *   --scenario NAME      run only this scenario (repeatable), at each requirement set that lists it
+ *   --requirements REV   only this requirement set (repeatable; default: 2026-07-28 and 2025-11-25)
+ *   --require-auth       refuse to run unless /mcp answers 401 unauthenticated and a real token was obtained
+ *   --out DIR            where results go (default test-artifacts/conformance/<timestamp>)
+ *   --report FILE        also write the results as JSON
+ *   --proxy-port N       port for the proxy (default: a free one)
+ *   --timeout MS         per-scenario timeout passed to the suite (default 30000)
+ *   --verbose            echo the suite's own output
+ *
+ * Exit codes: 0 all required scenarios pass; 1 a failure; 2 setup problem; 3 authorization not in place under --require-auth.
+ */
+import { writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { probeMcp, type AuthProbe } from './lib/auth-probe.js';
+import {
+  checkSuiteInstalled,
+  EXTRA_REQUIRED_SCENARIOS,
+  listRequirements,
+  PROJECT_ROOT,
+  REQUIREMENT_SETS,
+  runSuite,
+  type RequirementListing,
+  type SuiteRun
+} from './lib/conformance-suite.js';
+import { localHostsFor, startLocalServer } from './lib/local-server.js';
+import { startProxy, type RunningProxy } from './lib/proxy.js';
+import { buildRows, formatFailures, formatTable, isFailure, totals, type ExpectedScenario, type Row } from './lib/report.js';
+import { obtainAccessToken, type ObtainedToken } from './lib/token.js';
+
+const SCOPES = 'mcp mcp:admin';
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    scenario: { type: 'string', multiple: true },
+    requirements: { type: 'string', multiple: true },
+    'require-auth': { type: 'boolean', default: false },
+    out: { type: 'string' },
+    report: { type: 'string' },
+    'proxy-port': { type: 'string' },
+    timeout: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false }
+  },
+  strict: true
+});
+
+if (args.help) {
+  const src = (await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8');
+  console.log(/\/\*\*([\s\S]*?)\*\//.exec(src)![1]!.replace(/^ \* ?/gm, ''));
+  process.exit(0);
+}
+
+const banner = (lines: string[]) => {
+  const width = Math.max(...lines.map(l => l.length)) + 4;
+  const bar = '!'.repeat(width);
+  return [bar, ...lines.map(l => `! ${l.padEnd(width - 4)} !`), bar].join('\n');
+};
+
+const log = (msg: string) => console.log(`[conformance] ${msg}`);
+
+async function main(): Promise<number> {
+  const suite = checkSuiteInstalled();
+  if (!suite.ok) {
+    console.error(banner(['CONFORMANCE SUITE NOT INSTALLED', suite.problem ?? '']));
+    return 2;
+  }
+  const outDir = resolve(args.out ?? join(PROJECT_ROOT, 'test-artifacts', 'conformance', new Date().toISOString().replace(/[:.]/g, '-')));
+  await mkdir(outDir, { recursive: true });
+  log(`suite @modelcontextprotocol/conformance@${suite.version} (Node 22 from tools/conformance); results in ${relative(process.cwd(), outDir) || '.'}`);
+
+  const revisions = (args.requirements ?? [...REQUIREMENT_SETS]).map(r => {
+    if (!(REQUIREMENT_SETS as readonly string[]).includes(r)) throw new Error(`unknown requirement set ${r} (known: ${REQUIREMENT_SETS.join(', ')})`);
+    return r;
+  });
+
+  const cleanups: Array<() => Promise<unknown>> = [];
+  try {
+    // 1. The proxy binds first, so the server can be told to accept its Host.
+    let token: ObtainedToken | undefined;
+    const proxy: RunningProxy = await startProxy({ port: args['proxy-port'] ? Number(args['proxy-port']) : 0, token: () => token?.accessToken });
+    cleanups.push(() => proxy.close());
+
+    // 2. The server.
+    let mcpUrl: string;
+    if (args.url) {
+      mcpUrl = args.url;
+      log(`testing the running server at ${mcpUrl} (its Host/Origin checks must accept ${proxy.origin.replace('http://', '')})`);
+    } else {
+      const { hosts, origins } = localHostsFor(proxy.port);
+      const server = await startLocalServer({ extraAllowedHosts: hosts, extraAllowedOrigins: origins, logFile: join(outDir, 'server.log') });
+      cleanups.push(() => server.close());
+      mcpUrl = server.config.mcpUrl;
+      log(`started the server in-process: ${mcpUrl} (AUTH_MODE=${server.config.mode}, store=${server.store.kind}); log in server.log`);
+    }
+    const target = new URL(mcpUrl);
+    proxy.setTarget(target.origin);
+    const proxiedMcpUrl = `${proxy.origin}${target.pathname}`;
+
+    // 3. Authorization must be on.
+    const probe: AuthProbe = await probeMcp(mcpUrl);
+    let authOn = probe.challenged;
+    let authProblem: string | undefined;
+    if (probe.status === 0) {
+      console.error(`[conformance] cannot reach ${mcpUrl}: ${probe.error}`);
+      return 2;
+    }
+    if (authOn) {
+      log(`unauthenticated POST ${target.pathname} -> ${probe.status}, WWW-Authenticate: ${probe.wwwAuthenticate}`);
+      try {
+        token = await obtainAccessToken(target.origin, SCOPES);
+        log(`access token obtained through the real OAuth flow (${token.via}); scope "${token.scope ?? SCOPES}"`);
+      } catch (err) {
+        authProblem = `could not obtain a token through the OAuth flow: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      if (token) {
+        const through = await probeMcp(proxiedMcpUrl);
+        if (through.status < 200 || through.status >= 300) {
+          authProblem = `the token was refused through the proxy: POST ${target.pathname} -> ${through.status} ${through.wwwAuthenticate ?? ''}`;
+        } else {
+          log(`authenticated POST through the proxy -> ${through.status}`);
+        }
+      }
+      if (authProblem) {
+        console.error(banner(['CANNOT RUN THE SUITE THROUGH THE OAUTH FLOW', authProblem]));
+        return 3;
+      }
+    } else {
+      authOn = false;
+      authProblem = `unauthenticated POST ${target.pathname} answered ${probe.status}${probe.wwwAuthenticate ? ` (WWW-Authenticate: ${probe.wwwAuthenticate})` : ''}, not 401 with a Bearer challenge`;
+      const lines = [
+        'WARNING: AUTHORIZATION IS SWITCHED OFF ON THIS SERVER',
+        authProblem,
+        'These results do NOT count: the suite must run through the real OAuth flow (issue 3).'
+      ];
+      if (args['require-auth']) {
+        console.error(banner([...lines, '--require-auth: refusing to run the suite.']));
+        return 3;
+      }
+      console.error(banner(lines));
+    }
+
+    // 4. What to run.
+    const listings = new Map<string, RequirementListing>();
+    for (const rev of revisions) listings.set(rev, await listRequirements(rev));
+    const plan: Array<{ label: string; requirements?: string; scenario?: string; extraArgs?: string[]; expected: ExpectedScenario[] }> = [];
+    const expectedFor = (l: RequirementListing, only?: Set<string>): ExpectedScenario[] =>
+      [
+        ...l.scored.map(s => ({ scenario: s, scoring: 'required' })),
+        ...l.notScored.map(n => ({ scenario: n.scenario, scoring: n.reason }))
+      ].filter(e => !only || only.has(e.scenario));
+
+    if (args.scenario?.length) {
+      const only = new Set(args.scenario);
+      const covered = new Set<string>();
+      for (const [rev, l] of listings) {
+        for (const e of expectedFor(l, only)) {
+          covered.add(e.scenario);
+          plan.push({ label: rev, scenario: e.scenario, extraArgs: ['--spec-version', rev, '--force'], expected: [e] });
+        }
+      }
+      for (const s of only) {
+        if (!covered.has(s)) plan.push({ label: 'explicit', scenario: s, expected: [{ scenario: s, scoring: 'explicit' }] });
+      }
+    } else {
+      for (const [rev, l] of listings) plan.push({ label: rev, requirements: rev, expected: expectedFor(l) });
+      const included = new Set([...listings.values()].flatMap(l => [...l.scored, ...l.notScored.map(n => n.scenario)]));
+      for (const s of EXTRA_REQUIRED_SCENARIOS) {
+        if (!included.has(s)) plan.push({ label: 'explicit', scenario: s, expected: [{ scenario: s, scoring: 'project' }] });
+      }
+      const runBy = EXTRA_REQUIRED_SCENARIOS.map(s => `${s} (${[...listings].filter(([, l]) => [...l.scored, ...l.notScored.map(n => n.scenario)].includes(s)).map(([r]) => r).join(', ') || 'explicit run'})`);
+      log(`project-required extras, and the runs that include them: ${runBy.join('; ')}`);
+    }
+
+    // 5. Run.
+    const runs: SuiteRun[] = [];
+    const rows: Row[] = [];
+    for (const [i, step] of plan.entries()) {
+      const what = step.requirements ? `--requirements ${step.requirements}` : `--scenario ${step.scenario}${step.extraArgs ? ` ${step.extraArgs.join(' ')}` : ''}`;
+      log(`run ${i + 1}/${plan.length}: conformance server --url ${proxiedMcpUrl} ${what}`);
+      const run = await runSuite({
+        url: proxiedMcpUrl,
+        requirements: step.requirements,
+        scenario: step.scenario,
+        extraArgs: step.extraArgs,
+        outDir: join(outDir, `${String(i + 1).padStart(2, '0')}-${step.requirements ?? step.scenario}`),
+        label: step.label,
+        scenarioTimeoutMs: args.timeout ? Number(args.timeout) : undefined,
+        runTimeoutMs: 30 * 60_000,
+        echo: args.verbose
+      });
+      runs.push(run);
+      const runRows = buildRows(run, step.expected);
+      rows.push(...runRows);
+      const t = totals(runRows);
+      log(`  ${t.passed}/${t.scenarios} required scenarios pass, suite exit ${run.exitCode}, ${(run.durationMs / 1000).toFixed(1)} s`);
+    }
+
+    // 6. Report.
+    const t = totals(rows);
+    const failing = rows.filter(isFailure);
+    console.log('\n' + formatTable(rows) + '\n');
+    if (rows.some(r => r.result !== 'PASS')) console.log(`Not passing:\n${formatFailures(rows)}\n`);
+    const ok = failing.length === 0 && authOn;
+    console.log(
+      `${t.passed}/${t.scenarios} required scenario runs pass` +
+        (t.notScored ? `; ${t.notScored} not-scored runs reported (${t.notScoredFailing} not passing)` : '') +
+        `; proxy: ${proxy.stats.requests} requests, ${proxy.stats.injected} with the injected token`
+    );
+    if (!authOn) console.error('\n' + banner(['WARNING: THE SUITE RAN WITHOUT AUTHORIZATION: THESE RESULTS DO NOT COUNT', authProblem ?? '']));
+    if (args.report) {
+      writeFileSync(
+        resolve(args.report),
+        JSON.stringify(
+          {
+            ok,
+            suiteVersion: suite.version,
+            mcpUrl,
+            proxiedMcpUrl,
+            auth: { on: authOn, unauthenticatedStatus: probe.status, wwwAuthenticate: probe.wwwAuthenticate, tokenVia: token?.via, scope: token?.scope, problem: authProblem },
+            runs: runs.map(r => ({ label: r.label, args: r.args, exitCode: r.exitCode, durationMs: r.durationMs, logFile: r.logFile })),
+            rows,
+            totals: t,
+            table: formatTable(rows)
+          },
+          null,
+          2
+        )
+      );
+    }
+    return failing.length === 0 ? (authOn ? 0 : args['require-auth'] ? 3 : 0) : 1;
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  }
+}
+
+main().then(
+  code => process.exit(code),
+  err => {
+    console.error('[conformance] fatal:', err);
+    process.exit(2);
+  }
+);

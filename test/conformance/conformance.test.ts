@@ -1,0 +1,143 @@
+/**
+ * The official conformance suite, as part of `npm test`.
+ *
+ * Starts the server (AUTH_MODE=internal, memory store, port 0), asserts that
+ * /mcp refuses an unauthenticated request with 401 and a Bearer challenge
+ * BEFORE anything runs, then runs `scripts/conformance.ts --url ... --require-auth`
+ * (real OAuth flow, header-injecting proxy, both requirement sets and the
+ * project's extra scenarios) and asserts that every required scenario passed.
+ * The scenario table is written to the test output.
+ *
+ * Skipped only when tools/conformance/node_modules is missing (CI installs it
+ * with `npm --prefix tools/conformance ci`).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { startServer, type RunningServer } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { freePort } from '../helpers/free-port.js';
+import { checkSuiteInstalled, EXTRA_REQUIRED_SCENARIOS, PROJECT_ROOT, REQUIREMENT_SETS, TOOLS_DIR } from '../../scripts/lib/conformance-suite.js';
+import { localHostsFor } from '../../scripts/lib/local-server.js';
+import type { Row } from '../../scripts/lib/report.js';
+
+const installed = existsSync(join(TOOLS_DIR, 'node_modules'));
+if (!installed) {
+  const bar = '!'.repeat(78);
+  console.error(
+    `\n${bar}\n! SKIPPING THE MCP CONFORMANCE SUITE: tools/conformance/node_modules is missing.\n! Install it with: npm --prefix tools/conformance ci\n${bar}\n`
+  );
+}
+
+describe('MCP conformance suite (official, pinned) through the real OAuth flow', { skip: installed ? false : 'tools/conformance/node_modules is missing: run `npm --prefix tools/conformance ci`' }, () => {
+  let server: RunningServer;
+  let proxyPort: number;
+  const artifacts = join(PROJECT_ROOT, 'test-artifacts', 'conformance', `test-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+
+  before(async () => {
+    const suite = checkSuiteInstalled();
+    assert.ok(suite.ok, suite.problem);
+    mkdirSync(artifacts, { recursive: true });
+    proxyPort = await freePort();
+    const { hosts, origins } = localHostsFor(proxyPort);
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      AUTH_MODE: 'internal',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'debug',
+      RATE_LIMIT_MAX: '100000',
+      ALLOWED_HOSTS: hosts.join(','),
+      ALLOWED_ORIGINS: origins.join(',')
+    });
+    const { createWriteStream } = await import('node:fs');
+    server = await startServer(config, { logger: createLogger('debug', createWriteStream(join(artifacts, 'server.log'))) });
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  it('refuses an unauthenticated request to /mcp with 401 and a Bearer challenge (checked before the suite runs)', async () => {
+    const res = await fetch(server.config.mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'conformance-test', version: '1.0.0' } }
+      })
+    });
+    await res.text();
+    assert.equal(res.status, 401, 'the conformance suite must never run against a server with authorization switched off');
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    assert.match(challenge, /^Bearer /);
+    assert.match(challenge, new RegExp(`resource_metadata="${server.config.baseUri}/\\.well-known/oauth-protected-resource(/mcp)?"`));
+  });
+
+  it('passes every scored scenario of 2026-07-28 and 2025-11-25, and the project-required extras', { timeout: 40 * 60_000 }, async t => {
+    const reportFile = join(artifacts, 'report.json');
+    const { code, output } = await run(
+      [
+        '--import',
+        'tsx',
+        join(PROJECT_ROOT, 'scripts', 'conformance.ts'),
+        '--url',
+        server.config.mcpUrl,
+        '--proxy-port',
+        String(proxyPort),
+        '--require-auth',
+        '--out',
+        artifacts,
+        '--report',
+        reportFile
+      ],
+      PROJECT_ROOT
+    );
+    assert.ok(existsSync(reportFile), `the script wrote no report (exit ${code}):\n${output.slice(-4000)}`);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+      ok: boolean;
+      auth: { on: boolean; unauthenticatedStatus: number; tokenVia?: string; problem?: string };
+      rows: Row[];
+      table: string;
+    };
+    const counted = report.rows.filter(r => r.counts);
+    t.diagnostic(`${counted.filter(r => r.result === 'PASS').length}/${counted.length} required scenario runs pass (table above; artifacts in ${artifacts})`);
+    console.log(`\nConformance scenario table (full output in ${artifacts}):\n${report.table}\n`);
+
+    assert.equal(report.auth.on, true, `authorization: ${report.auth.problem}`);
+    assert.equal(report.auth.unauthenticatedStatus, 401);
+    assert.ok(report.auth.tokenVia, 'the token must come from the real OAuth flow');
+
+    for (const rev of REQUIREMENT_SETS) {
+      const required = report.rows.filter(r => r.set === rev && r.scoring === 'required');
+      assert.ok(required.length > 20, `requirement set ${rev} ran only ${required.length} scored scenarios`);
+    }
+    for (const extra of EXTRA_REQUIRED_SCENARIOS) {
+      assert.ok(report.rows.some(r => r.scenario === extra && r.counts), `project-required scenario ${extra} did not run`);
+    }
+    const failing = report.rows.filter(r => r.counts && r.result !== 'PASS');
+    assert.deepEqual(
+      failing.map(r => `${r.scenario} [${r.set}]: ${r.result} ${r.failures.join(' | ')}`),
+      [],
+      'every required scenario must pass'
+    );
+    assert.equal(report.ok, true);
+    assert.equal(code, 0, output.slice(-4000));
+  });
+});
+
+function run(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('close', code => resolve({ code, output }));
+  });
+}
