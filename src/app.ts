@@ -17,7 +17,9 @@ import type { Config } from './config.js';
 import { createHttpBasics, finalErrorHandler } from './http/basics.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMcpResourceServer, type McpResourceServer, type McpTimingOptions } from './mcp/index.js';
+import { createAdminEndpoint } from './cli/admin-endpoint.js';
 import { createOpsRouter, type ReadinessCheck } from './ops/health.js';
+import { createLandingRouter } from './ops/landing.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { createProtectedResource } from './rs/index.js';
 import { createStore } from './store/index.js';
@@ -78,6 +80,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   app.set('trust proxy', config.trustProxy === '' ? false : config.trustProxy);
   app.use(createHttpBasics(config, logger, metrics));
   app.use(createOpsRouter({ checks, metrics }));
+  app.use(createLandingRouter({ config, storeKind: store.kind }));
+  app.use(createAdminEndpoint({ store, logger, token: config.adminToken }));
 
   const closers: Array<() => Promise<void>> = [];
   let as: AuthorizationServer | undefined;

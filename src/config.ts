@@ -59,6 +59,7 @@ const Env = z.object({
   RESOURCE_UPDATE_INTERVAL: positiveSeconds.default(10),
   LOG_MESSAGE_INTERVAL: positiveSeconds.default(15),
   MCP_RESOURCE_URL: z.string().url().optional(),
+  ADMIN_TOKEN: z.string().min(32).optional(),
   INSTANCE_URL: z.string().url().optional(),
   INSTANCE_SECRET: z.string().optional(),
 
@@ -87,6 +88,8 @@ export interface Config {
   /** Issuer of the authorization server this process trusts or is. */
   issuer: string;
   logLevel: string;
+  /** Enables the loopback-only admin endpoint used by `npm run admin -- --url` in memory mode (`ADMIN_TOKEN`). */
+  adminToken?: string;
   redis?: { url: string; tls: boolean; password?: string };
   tokens: { accessTtl: number; refreshTtl: number; codeTtl: number; registrationTtl: number; refreshGraceSeconds: number };
   rateLimit: { windowSeconds: number; max: number };
@@ -187,6 +190,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     mcpUrl,
     issuer,
     logLevel: e.LOG_LEVEL,
+    adminToken: e.ADMIN_TOKEN || undefined,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, tls: e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://'), password: e.REDIS_PASSWORD } : undefined,
     tokens: {
       accessTtl: e.ACCESS_TOKEN_TTL,

@@ -138,7 +138,9 @@ dl.facts dt{font-weight:600}
 dl.facts dd{margin:0;overflow-wrap:anywhere}
 ul.names{display:flex;flex-wrap:wrap;gap:.4rem;list-style:none;padding:0;margin:.35rem 0}
 ul.names li code{display:inline-block;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.1rem .45rem}
-ul.plain{margin:.35rem 0;padding-left:1.25rem}
+.plain{margin:.35rem 0;padding-left:1.25rem}
+.plain li{margin:.2rem 0}
+@media (min-width:48rem){.plain.cols{columns:2;column-gap:2rem}.plain.cols li{break-inside:avoid}}
 `;
 
 /** The error page shown when the AS must not redirect (unknown client, unproven redirect URI, expired interaction). */
