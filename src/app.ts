@@ -86,7 +86,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const closers: Array<() => Promise<void>> = [];
   let as: AuthorizationServer | undefined;
   if (config.mode !== 'external') {
-    as = createAuthorizationServer({ config, store, logger: logger.child({ component: 'as' }) });
+    as = createAuthorizationServer({
+      config,
+      store,
+      logger: logger.child({ component: 'as' }),
+      onTokensIssued: grantType => metrics.tokensIssued.inc({ grant_type: grantType })
+    });
     app.use(as.router);
     closers.push(() => as!.close());
   }
@@ -107,6 +112,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app.use(mcp.router);
     closers.push(() => mcp!.close());
     if (validator.close) closers.push(() => validator.close!());
+    if (validator.stats) {
+      const stats = validator.stats.bind(validator);
+      metrics.gauge('token_validations_total', 'Bearer tokens checked by the validator', () => stats().validations);
+      metrics.gauge('introspection_calls_total', 'HTTP calls made to the introspection endpoint', () => stats().introspectionCalls ?? 0);
+      metrics.gauge('introspection_cache_hits_total', 'Token checks answered from the introspection cache', () => stats().cacheHits ?? 0);
+    }
     if (validator.ready) checks.push({ name: 'authorization_server', check: () => validator.ready!() });
   }
 

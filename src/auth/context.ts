@@ -41,6 +41,8 @@ export interface AsContext {
   resource: string;
   /** Resource-server credentials provisioned from configuration; may introspect every token. */
   resourceServerClient?: { clientId: string; secretHash: string };
+  /** Metrics hook: one call per successful token response. */
+  onTokensIssued?: (grantType: 'authorization_code' | 'refresh_token') => void;
 }
 
 export const seconds = (ms: number) => Math.floor(ms / 1000);

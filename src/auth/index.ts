@@ -43,6 +43,8 @@ export interface AuthorizationServerOptions {
   logger: Logger;
   /** Clock in ms since the epoch (tests). Default `Date.now`. */
   now?: () => number;
+  /** Called once per successful token response (metrics). */
+  onTokensIssued?: (grantType: 'authorization_code' | 'refresh_token') => void;
 }
 
 export interface AuthorizationServer {
@@ -90,7 +92,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     issuer: config.issuer,
     resource: config.mcpUrl,
     records: createRecords(store, key => logger.error({ event: 'corrupt_record', key: key.split(':').slice(0, 2).join(':') }, 'stored record failed validation; treated as absent')),
-    resourceServerClient: rs ? { clientId: rs.clientId, secretHash: sha256(rs.clientSecret) } : undefined
+    resourceServerClient: rs ? { clientId: rs.clientId, secretHash: sha256(rs.clientSecret) } : undefined,
+    onTokensIssued: options.onTokensIssued
   };
 
   const onError = createErrorHandler(ctx);

@@ -153,6 +153,7 @@ export function tokenRouter(ctx: AsContext, onError: ErrorRequestHandler): Route
     const caller = await authenticateClient(ctx, req, res);
     if (caller.isResourceServer) throw new OAuthError('unauthorized_client', { reason: 'resource-server client cannot obtain tokens' });
     const tokens = grantType === 'authorization_code' ? await authorizationCodeGrant(ctx, req, res, caller) : await refreshTokenGrant(ctx, req, res, caller);
+    ctx.onTokensIssued?.(grantType);
     res.status(200).json(tokens);
   };
 

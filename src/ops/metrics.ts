@@ -13,7 +13,6 @@ export interface Metrics {
   /** Bearer-gate outcomes: ok, missing, invalid_token (with reason), insufficient_scope, unavailable. */
   readonly authOutcomes: Counter<'outcome' | 'reason'>;
   readonly tokensIssued: Counter<'grant_type'>;
-  readonly introspectionCache: Counter<'result'>;
   /** Gauges read at scrape time from the component that owns the number. */
   gauge(name: string, help: string, read: () => number): void;
 }
@@ -33,7 +32,6 @@ export function createMetrics(): Metrics {
     }),
     authOutcomes: new Counter({ name: 'auth_outcomes_total', help: 'Bearer token checks by outcome and reason', labelNames: ['outcome', 'reason'], registers: [registry] }),
     tokensIssued: new Counter({ name: 'oauth_tokens_issued_total', help: 'Access tokens issued by grant type', labelNames: ['grant_type'], registers: [registry] }),
-    introspectionCache: new Counter({ name: 'introspection_cache_total', help: 'Token introspection cache lookups (hit, miss, negative_hit)', labelNames: ['result'], registers: [registry] }),
     gauge(name, help, read) {
       new Gauge({
         name,
