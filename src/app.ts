@@ -28,6 +28,9 @@ import { createExternalValidator } from './validators/external.js';
 import { createInProcessValidator } from './validators/in-process.js';
 import type { TokenValidator } from './validators/token-validator.js';
 
+/** How long shutdown waits for in-flight requests before ending everything. */
+const SHUTDOWN_DRAIN_MS = 8000;
+
 export interface RunningServer {
   readonly config: Config;
   readonly url: string;
@@ -122,18 +125,38 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
 
   app.use(finalErrorHandler(logger));
-  httpServer.on('request', app);
+
+  // In-flight requests, minus the long-lived streams (GET /mcp, GET /sse,
+  // subscriptions/listen), which shutdown ends rather than waits for.
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const stream = (req.method === 'GET' && /^\/(mcp|sse)(\?|$)/.test(req.url ?? '')) || req.headers['mcp-method'] === 'subscriptions/listen';
+    if (!stream) {
+      inFlight++;
+      res.once('close', () => {
+        if (--inFlight === 0) drained?.();
+      });
+    }
+    app(req, res);
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      // Stop accepting, let in-flight requests finish, then end long-lived streams.
+      // Stop accepting, let in-flight requests finish (bounded), then end long-lived streams.
       const stopped = new Promise<void>(resolve => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
+      if (inFlight > 0) {
+        await new Promise<void>(resolve => {
+          drained = resolve;
+          setTimeout(resolve, SHUTDOWN_DRAIN_MS).unref();
+        });
+      }
       for (const c of closers.reverse()) {
         await c().catch(err => logger.warn({ err }, 'error while closing a component'));
       }
-      const timer = setTimeout(() => httpServer.closeAllConnections(), 5000);
+      const timer = setTimeout(() => httpServer.closeAllConnections(), 1500);
       await stopped;
       clearTimeout(timer);
       await store.close().catch(() => undefined);
