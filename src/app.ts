@@ -52,7 +52,13 @@ export interface StartOptions {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const httpServer = http.createServer();
+  // Until the components are built, a request gets 503 rather than silence
+  // (the listener is bound first so that port 0 yields the real address).
+  let handle: http.RequestListener = (_req, res) => {
+    res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1', 'Cache-Control': 'no-store' });
+    res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The server is starting' }));
+  };
+  const httpServer = http.createServer((req, res) => handle(req, res));
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => {
@@ -113,6 +119,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app.use(rs.router);
     mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, timing: options.mcpTiming });
     app.use(mcp.router);
+    const mcpStats = mcp.stats.bind(mcp);
+    metrics.gauge('mcp_active_sessions', 'Open 2025-era Streamable HTTP sessions on this instance', () => mcpStats().streamableSessions);
+    metrics.gauge('mcp_active_sse_sessions', 'Open legacy HTTP+SSE sessions on this instance', () => mcpStats().sseSessions);
+    metrics.gauge('mcp_listen_streams', 'Open subscriptions/listen streams on this instance', () => mcpStats().listenStreams);
     closers.push(() => mcp!.close());
     if (validator.close) closers.push(() => validator.close!());
     if (validator.stats) {
@@ -130,7 +140,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // subscriptions/listen), which shutdown ends rather than waits for.
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+  handle = (req, res) => {
     const stream = (req.method === 'GET' && /^\/(mcp|sse)(\?|$)/.test(req.url ?? '')) || req.headers['mcp-method'] === 'subscriptions/listen';
     if (!stream) {
       inFlight++;
@@ -139,7 +149,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       });
     }
     app(req, res);
-  });
+  };
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -16,14 +16,14 @@
 import type { ServerEvent } from '@modelcontextprotocol/server';
 
 import type { Logger } from '../logger.js';
-import type { ListenRegistry, StoreEventBus } from './events.js';
+import type { ListenRegistry, McpEventBus } from './events.js';
 import { periodicLogMessage } from './features/logging.js';
 import type { SessionRegistry } from './http/sessions.js';
 
 export interface ActivityOptions {
   registry: SessionRegistry;
   listens: ListenRegistry;
-  bus: StoreEventBus;
+  bus: McpEventBus;
   logger: Logger;
   resourceUpdateIntervalMs: number;
   logIntervalMs: number;

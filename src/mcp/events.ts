@@ -3,11 +3,17 @@
  * basic/patterns/subscriptions) and, bridged by ./activity.ts, for 2025-era
  * sessions.
  *
- * `StoreEventBus` implements the SDK's `ServerEventBus` over the project's
- * `Store` publish/subscribe, so an event raised on one instance reaches the
- * open listen streams of every instance (memory: this process; Redis: all).
- * `publishLocal` delivers on this instance only (periodic demo updates, which
- * every instance generates for its own streams).
+ * `McpEventBus` is the SDK's `ServerEventBus` for this process, over the
+ * shared bus of src/store/event-bus.ts (`Store` publish/subscribe on channel
+ * `mcp:events`): an event published on one instance reaches the listen
+ * streams and sessions of every instance (memory store: this process; Redis:
+ * all). Local listeners get it at once, also while the store is down.
+ * `publishLocal` delivers on this instance only (the periodic demo updates,
+ * which every instance generates for its own streams).
+ *
+ * Joining the channel needs the store; when it is down at start-up the bus
+ * keeps retrying, and events from other instances arrive once it succeeds
+ * (the Redis client then restores the subscription across later outages).
  *
  * `ListenRegistry` remembers which resource URIs the open listen streams of
  * this instance asked for (`notifications.resourceSubscriptions`), so the
@@ -16,55 +22,54 @@
 import type { ServerEvent, ServerEventBus, ServerNotifier } from '@modelcontextprotocol/server';
 
 import type { Logger } from '../logger.js';
+import { EVENT_BUS_CHANNEL, StoreEventBus } from '../store/event-bus.js';
 import type { Store } from '../store/store.js';
 
-export const EVENTS_CHANNEL = 'mcp:events';
+export const EVENTS_CHANNEL = EVENT_BUS_CHANNEL;
 
-const KINDS = new Set(['tools_list_changed', 'prompts_list_changed', 'resources_list_changed', 'resource_updated']);
-
-function parseEvent(message: string): ServerEvent | undefined {
-  try {
-    const e = JSON.parse(message) as { kind?: unknown; uri?: unknown };
-    if (typeof e.kind !== 'string' || !KINDS.has(e.kind)) return undefined;
-    if (e.kind === 'resource_updated') return typeof e.uri === 'string' ? { kind: 'resource_updated', uri: e.uri } : undefined;
-    return { kind: e.kind } as ServerEvent;
-  } catch {
-    return undefined;
-  }
-}
-
-export class StoreEventBus implements ServerEventBus {
+export class McpEventBus implements ServerEventBus {
+  private readonly shared: StoreEventBus;
   private readonly listeners = new Set<(event: ServerEvent) => void>();
-  private unsubscribe?: () => Promise<void>;
-  private live = false;
+  private readonly detach: () => void;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private joined: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly logger: Logger,
-    private readonly channel = EVENTS_CHANNEL
-  ) {}
+    private readonly retryMaxMs = 5000
+  ) {
+    this.shared = new StoreEventBus(store, { logger });
+    this.detach = this.shared.subscribe(event => this.deliver(event));
+  }
 
-  /** Subscribes to the store channel; until then (or if it fails) events are delivered locally. */
-  async start(): Promise<void> {
-    try {
-      this.unsubscribe = await this.store.subscribe(this.channel, message => {
-        const event = parseEvent(message);
-        if (event) this.deliver(event);
-      });
-      this.live = true;
-    } catch (err) {
-      this.logger.warn({ err }, 'event bus: store subscription failed; change events stay on this instance');
-    }
+  /** Joins the shared channel, retrying until it succeeds; resolves then (never rejects). */
+  start(): Promise<void> {
+    this.joined ??= new Promise<void>(resolve => {
+      let failures = 0;
+      const attempt = () => {
+        if (this.closed) return resolve();
+        this.shared.start().then(
+          () => {
+            if (failures > 0) this.logger.info('event bus: joined the shared channel; change events from other instances arrive again');
+            resolve();
+          },
+          (err: unknown) => {
+            if (failures++ === 0) this.logger.warn({ err }, 'event bus: cannot join the shared channel (storage unreachable); change events stay on this instance until it is back, retrying');
+            this.retryTimer = setTimeout(attempt, Math.min(250 * 2 ** Math.min(failures, 5), this.retryMaxMs));
+            this.retryTimer.unref();
+          }
+        );
+      };
+      attempt();
+    });
+    return this.joined;
   }
 
   publish(event: ServerEvent): void {
-    if (!this.live) return this.deliver(event);
-    // Only the kind and URI travel; params never carry secrets.
-    const wire = JSON.stringify(event.kind === 'resource_updated' ? { kind: event.kind, uri: event.uri } : { kind: event.kind });
-    this.store.publish(this.channel, wire).catch(err => {
-      this.logger.warn({ err }, 'event bus: publish failed; delivering locally');
-      this.deliver(event);
-    });
+    // Delivered locally at once by the shared bus, and broadcast to the others.
+    this.shared.publish(event);
   }
 
   publishLocal(event: ServerEvent): void {
@@ -72,14 +77,17 @@ export class StoreEventBus implements ServerEventBus {
   }
 
   subscribe(listener: (event: ServerEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
+    const wrapped = (event: ServerEvent) => listener(event);
+    this.listeners.add(wrapped);
+    return () => void this.listeners.delete(wrapped);
   }
 
   async close(): Promise<void> {
-    this.live = false;
-    await this.unsubscribe?.().catch(() => undefined);
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.detach();
     this.listeners.clear();
+    await this.shared.close();
   }
 
   private deliver(event: ServerEvent): void {
@@ -87,7 +95,7 @@ export class StoreEventBus implements ServerEventBus {
       try {
         listener(event);
       } catch (err) {
-        this.logger.warn({ err }, 'event bus listener failed');
+        this.logger.warn({ err, kind: event.kind }, 'event bus listener failed');
       }
     }
   }

@@ -13,7 +13,16 @@
  * else), then CORS (preflights never need a token), then the body (so the
  * bearer gate can read the JSON-RPC method for step-up scopes), then the
  * bearer gate from src/rs (sets `req.auth`).
+ *
+ * Several instances sharing one Redis behave as one server
+ * (docs/architecture.md "Several instances"): 2026-07-28 requests are
+ * stateless; a 2025-era session request reaching an instance that does not
+ * hold the session is forwarded to the one that does (./http/forward.ts);
+ * resumable streams are logged in the store; change events travel on the
+ * store's pub/sub (./events.ts).
  */
+import { randomUUID } from 'node:crypto';
+
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { Router, type RequestHandler } from 'express';
 
@@ -25,21 +34,23 @@ import { JSONRPC_SERVER_ERROR, sendJsonRpcError } from '../http/jsonrpc-error.js
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { startActivity } from './activity.js';
-import { ListenRegistry, StoreEventBus, notifierFor } from './events.js';
+import { ListenRegistry, McpEventBus, notifierFor } from './events.js';
+import { createForwarder } from './http/forward.js';
 import { createLegacySseEndpoints } from './http/legacy-sse.js';
-import { SessionRegistry } from './http/sessions.js';
+import { SessionRegistry, type InstanceIdentity } from './http/sessions.js';
 import { createStreamableEndpoint } from './http/streamable.js';
 import { createStateCodec } from './request-state.js';
 import { buildMcpServer, type BuildContext, type FeatureServices } from './server.js';
 
 export { TOOL_REQUIRED_SCOPES } from './features/scopes.js';
 
+/** Overrides for tests; otherwise from `config.mcp` (`SESSION_IDLE_TIMEOUT`, `RESOURCE_UPDATE_INTERVAL`, `LOG_MESSAGE_INTERVAL`). */
 export interface McpTimingOptions {
-  /** Close 2025-era sessions idle this long (default 30 min). */
+  /** Close 2025-era sessions idle this long (default `SESSION_IDLE_TIMEOUT`, 30 min). */
   sessionIdleMs?: number;
-  /** Periodic `notifications/resources/updated` for followed URIs (default 10 s). */
+  /** Periodic `notifications/resources/updated` for followed URIs (default `RESOURCE_UPDATE_INTERVAL`, 10 s). */
   resourceUpdateIntervalMs?: number;
-  /** Periodic log message to 2025-era sessions (default 15 s). */
+  /** Periodic log message to 2025-era sessions (default `LOG_MESSAGE_INTERVAL`, 15 s). */
   logIntervalMs?: number;
   /** SSE `retry` hint on resumable streams (default 1 s). */
   sseRetryMs?: number;
@@ -58,24 +69,41 @@ export interface McpResourceServerOptions {
 
 export interface McpResourceServer {
   router: Router;
+  /** This process as other instances see it (id, `INSTANCE_URL`). */
+  instance: InstanceIdentity;
+  /** Live counts for metrics: sessions by transport, open `subscriptions/listen` streams. */
+  stats(): { streamableSessions: number; sseSessions: number; listenStreams: number };
   /** Ends open streams and sessions (graceful shutdown). */
   close(): Promise<void>;
 }
 
 export function createMcpResourceServer(options: McpResourceServerOptions): McpResourceServer {
   const { config, store, logger, authenticate } = options;
+  const ms = (seconds: number | undefined, fallback: number) => Math.max(1, Math.round((seconds ?? fallback) * 1000));
   const timing = {
-    sessionIdleMs: options.timing?.sessionIdleMs ?? 30 * 60 * 1000,
-    resourceUpdateIntervalMs: options.timing?.resourceUpdateIntervalMs ?? 10_000,
-    logIntervalMs: options.timing?.logIntervalMs ?? 15_000,
+    sessionIdleMs: options.timing?.sessionIdleMs ?? ms(config.mcp?.sessionIdleSeconds, 30 * 60),
+    resourceUpdateIntervalMs: options.timing?.resourceUpdateIntervalMs ?? ms(config.mcp?.resourceUpdateIntervalSeconds, 10),
+    logIntervalMs: options.timing?.logIntervalMs ?? ms(config.mcp?.logMessageIntervalSeconds, 15),
     sseRetryMs: options.timing?.sseRetryMs ?? 1000,
     keepAliveMs: options.timing?.keepAliveMs ?? 15_000
   };
 
-  const bus = new StoreEventBus(store, logger);
+  const instance: InstanceIdentity = { id: randomUUID(), url: config.mcp?.instanceUrl ?? defaultInstanceUrl(config.host, config.port) };
+  const secret = config.mcp?.instanceSecret;
+  if (store.kind === 'redis') {
+    if (secret) logger.info({ instance: instance.id, instanceUrl: instance.url }, 'several instances: session requests for other instances are forwarded to them');
+    else
+      logger.warn(
+        { instance: instance.id, instanceUrl: instance.url },
+        'INSTANCE_SECRET is not set: requests for a 2025-era session held by another instance are not forwarded and answer 404 (the client re-initializes). With several instances behind one load balancer, set the same INSTANCE_SECRET on each (or route sessions stickily).'
+      );
+  }
+  const forwarder = createForwarder({ secret, logger });
+
+  const bus = new McpEventBus(store, logger);
   void bus.start();
   const listens = new ListenRegistry();
-  const registry = new SessionRegistry({ store, logger, idleTimeoutMs: timing.sessionIdleMs });
+  const registry = new SessionRegistry({ store, logger, idleTimeoutMs: timing.sessionIdleMs, instance });
   const startedAt = Date.now();
 
   const services: FeatureServices = {
@@ -101,6 +129,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     modern,
     build,
     registry,
+    forwarder,
     listens,
     store,
     logger,
@@ -108,7 +137,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     retryIntervalMs: timing.sseRetryMs,
     eventTtlMs: timing.sessionIdleMs
   });
-  const sse = createLegacySseEndpoints({ build, registry, logger });
+  const sse = createLegacySseEndpoints({ build, registry, forwarder, logger });
   const stopActivity = startActivity({ registry, listens, bus, logger, resourceUpdateIntervalMs: timing.resourceUpdateIntervalMs, logIntervalMs: timing.logIntervalMs });
 
   const guard = hostOriginGuard({ baseUri: config.baseUri, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins });
@@ -131,6 +160,8 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   let closing: Promise<void> | undefined;
   return {
     router,
+    instance,
+    stats: () => services.stats(),
     close: () =>
       (closing ??= (async () => {
         stopActivity();
@@ -139,6 +170,14 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
         await streamable.close();
         await sse.close();
         await bus.close();
+        forwarder.close();
       })())
   };
+}
+
+/** `http://127.0.0.1:<port>` for a server bound to loopback or every interface, else the bound host. */
+export function defaultInstanceUrl(host: string, port: number): string {
+  const h = host.trim();
+  if (['', '0.0.0.0', '::', '127.0.0.1', 'localhost'].includes(h)) return `http://127.0.0.1:${port}`;
+  return h.includes(':') && !h.startsWith('[') ? `http://[${h}]:${port}` : `http://${h}:${port}`;
 }

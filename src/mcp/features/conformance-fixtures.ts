@@ -46,6 +46,44 @@ const elicitOutcome = (ctx: ServerContext, key: string) => {
   return view.kind === 'elicit' ? { action: view.action, content: view.content ?? {} } : undefined;
 };
 
+// Schemas are built once per process, not per McpServer: the 2026-07-28 path
+// builds a fresh McpServer for every request, and fromJsonSchema compiles an
+// Ajv validator on the spot (it dominated the per-request CPU profile; see
+// docs/performance.md).
+const samplingInput = z.object({ prompt: z.string().describe('The prompt to send to the LLM') });
+const elicitationInput = z.object({ message: z.string().describe('The message to show the user') });
+const jsonSchema202012Input = fromJsonSchema({
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
+  properties: {
+    name: { type: 'string' },
+    address: { $ref: '#/$defs/address' },
+    contactMethod: { type: 'string', enum: ['phone', 'email'] },
+    phone: { type: 'string' },
+    email: { type: 'string' }
+  },
+  allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+  if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+  then: { required: ['phone'] },
+  else: { required: ['email'] },
+  additionalProperties: false
+});
+// Hand-written JSON so the SEP-2243 `x-mcp-header` annotation is advertised verbatim.
+const xMcpHeaderInput = fromJsonSchema<{ region?: string; level?: number }>({
+  type: 'object',
+  properties: {
+    region: { type: 'string', description: 'mirrored into Mcp-Param-Region', 'x-mcp-header': 'Region' } as Record<string, unknown>,
+    level: { type: 'integer', description: 'not mirrored' }
+  }
+});
+const promptWithArgumentsArgs = z.object({
+  arg1: completable(z.string().describe('First test argument'), v => ['test', 'testing', 'tested'].filter(x => x.startsWith(v ?? ''))),
+  arg2: z.string().describe('Second test argument')
+});
+const promptWithResourceArgs = z.object({ resourceUri: z.string().describe('URI of the resource to embed') });
+const resourceUpdatedInput = z.object({ uri: z.string().max(2048).default('test://watched-resource').describe('URI of the resource that changed') });
+
 function registerFixtureTools(server: McpServer, env: FeatureEnv): void {
   const tool = (name: string, description: string, cb: (ctx: ServerContext) => Promise<CallToolResult | ReturnType<typeof inputRequired>>) =>
     server.registerTool(name, { description: `[conformance fixture] ${description}`, inputSchema: noArgs }, async (_args, ctx) => cb(ctx));
@@ -102,7 +140,7 @@ function registerFixtureTools(server: McpServer, env: FeatureEnv): void {
   // --- sampling and elicitation (2025 scenarios, via the legacy shim) -------
   server.registerTool(
     'test_sampling',
-    { description: '[conformance fixture] Requests an LLM completion from the client.', inputSchema: z.object({ prompt: z.string().describe('The prompt to send to the LLM') }) },
+    { description: '[conformance fixture] Requests an LLM completion from the client.', inputSchema: samplingInput },
     async ({ prompt }, ctx) => {
       const view = inputResponse(ctx.mcpReq.inputResponses, 'llm');
       if (view.kind === 'sampling') return text(`LLM response: ${samplingText(view.result) || 'No response'}`);
@@ -111,7 +149,7 @@ function registerFixtureTools(server: McpServer, env: FeatureEnv): void {
   );
   server.registerTool(
     'test_elicitation',
-    { description: '[conformance fixture] Requests user input from the client.', inputSchema: z.object({ message: z.string().describe('The message to show the user') }) },
+    { description: '[conformance fixture] Requests user input from the client.', inputSchema: elicitationInput },
     async ({ message }, ctx) => {
       const outcome = elicitOutcome(ctx, 'answer');
       if (outcome) return text(`User response: action=${outcome.action}, content=${JSON.stringify(outcome.content)}`);
@@ -191,23 +229,7 @@ function registerFixtureTools(server: McpServer, env: FeatureEnv): void {
     'json_schema_2020_12_tool',
     {
       description: '[conformance fixture] Input schema using JSON Schema 2020-12 keywords ($defs, $anchor, $ref, allOf/anyOf, if/then/else).',
-      inputSchema: fromJsonSchema({
-        $schema: 'https://json-schema.org/draft/2020-12/schema',
-        type: 'object',
-        $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
-        properties: {
-          name: { type: 'string' },
-          address: { $ref: '#/$defs/address' },
-          contactMethod: { type: 'string', enum: ['phone', 'email'] },
-          phone: { type: 'string' },
-          email: { type: 'string' }
-        },
-        allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
-        if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
-        then: { required: ['phone'] },
-        else: { required: ['email'] },
-        additionalProperties: false
-      })
+      inputSchema: jsonSchema202012Input
     },
     async args => text(`JSON Schema 2020-12 tool called with: ${JSON.stringify(args)}`)
   );
@@ -215,14 +237,7 @@ function registerFixtureTools(server: McpServer, env: FeatureEnv): void {
     'test_x_mcp_header',
     {
       description: '[conformance fixture] Mirrors `region` into the Mcp-Param-Region header (SEP-2243).',
-      // Hand-written JSON so the SEP-2243 `x-mcp-header` annotation is advertised verbatim.
-      inputSchema: fromJsonSchema<{ region?: string; level?: number }>({
-        type: 'object',
-        properties: {
-          region: { type: 'string', description: 'mirrored into Mcp-Param-Region', 'x-mcp-header': 'Region' } as Record<string, unknown>,
-          level: { type: 'integer', description: 'not mirrored' }
-        }
-      })
+      inputSchema: xMcpHeaderInput
     },
     async args => text(`region=${args.region ?? '<none>'}`)
   );
@@ -341,6 +356,18 @@ function registerFixtureTools(server: McpServer, env: FeatureEnv): void {
     env.notify.resourcesChanged();
     return text('resources_list_changed published');
   });
+  server.registerTool(
+    'test_trigger_resource_updated',
+    {
+      description:
+        '[trigger] Publishes notifications/resources/updated for a URI to every follower on every instance (subscriptions/listen resourceSubscriptions, 2025 resources/subscribe).',
+      inputSchema: resourceUpdatedInput
+    },
+    async ({ uri }) => {
+      env.notify.resourceUpdated(uri);
+      return text(`resource_updated published for ${uri}`);
+    }
+  );
 }
 
 function registerFixtureResources(server: McpServer, directory: ResourceDirectory): void {
@@ -378,10 +405,7 @@ function registerFixturePrompts(server: McpServer): void {
     {
       title: 'Prompt With Arguments',
       description: '[conformance fixture] Two required arguments',
-      argsSchema: z.object({
-        arg1: completable(z.string().describe('First test argument'), v => ['test', 'testing', 'tested'].filter(x => x.startsWith(v ?? ''))),
-        arg2: z.string().describe('Second test argument')
-      })
+      argsSchema: promptWithArgumentsArgs
     },
     async ({ arg1, arg2 }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'` } }] })
   );
@@ -390,7 +414,7 @@ function registerFixturePrompts(server: McpServer): void {
     {
       title: 'Prompt With Embedded Resource',
       description: '[conformance fixture] Embeds the named resource',
-      argsSchema: z.object({ resourceUri: z.string().describe('URI of the resource to embed') })
+      argsSchema: promptWithResourceArgs
     },
     async ({ resourceUri }) => ({
       messages: [

@@ -4,58 +4,49 @@
  * event with an id from this store, and a client reconnecting with
  * `Last-Event-ID` gets what it missed on that stream.
  *
- * Built on the project's `Store` append-only logs, so with Redis any
- * instance can replay a stream another instance wrote. One store per session:
- * keys are `mcp:session:{sessionId}:stream:{streamId}`, and an event id is
- * `{streamId}::{logEntryId}`, so a Last-Event-ID only ever resolves inside
- * the session that presents it.
+ * The log itself is src/store/event-store.ts (`StoreEventStore`: keys
+ * `mcp:session:{sessionId}:stream:{streamId}`, event ids
+ * `{streamId}::{logId}`), on the shared store, so the events of a session
+ * outlive a network drop and any instance can read them.
+ *
+ * Storage outages: recording an event is not allowed to fail the live
+ * exchange. While the store is unreachable the event is still delivered on
+ * the open stream, without an id (SSE: no `id:` line), so it simply cannot
+ * be resumed; resumption requests themselves answer 503 (./streamable.ts).
  */
 import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
 
+import type { Logger } from '../../logger.js';
+import { StoreEventStore, type StoreEventStoreOptions } from '../../store/event-store.js';
 import type { Store } from '../../store/store.js';
 
-export interface StoreEventStoreOptions {
-  /** Log expiry after the last event (default 1 h). */
-  ttlMs?: number;
-  /** Events kept per stream (default 1000). */
-  maxLength?: number;
+export { streamLogKey } from '../../store/event-store.js';
+
+export function isStoreUnavailable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'store_unavailable';
 }
 
-const SEPARATOR = '::';
-
-export function streamLogKey(sessionId: string, streamId: string): string {
-  return `mcp:session:${sessionId}:stream:${streamId}`;
+export interface SessionEventStoreOptions extends StoreEventStoreOptions {
+  logger?: Logger;
 }
 
-function splitEventId(eventId: string): { streamId: string; entryId: string } | undefined {
-  const at = eventId.lastIndexOf(SEPARATOR);
-  if (at <= 0 || at + SEPARATOR.length >= eventId.length) return undefined;
-  return { streamId: eventId.slice(0, at), entryId: eventId.slice(at + SEPARATOR.length) };
-}
-
-export function createStoreEventStore(store: Store, sessionId: string, options: StoreEventStoreOptions = {}): EventStore {
-  const ttlMs = options.ttlMs ?? 60 * 60 * 1000;
-  const maxLength = options.maxLength ?? 1000;
+export function createStoreEventStore(store: Store, sessionId: string, options: SessionEventStoreOptions = {}): EventStore {
+  const inner = new StoreEventStore(store, sessionId, options);
+  let warned = false;
   return {
     async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
-      const entryId = await store.append(streamLogKey(sessionId, streamId), JSON.stringify(message), { ttlMs, maxLength });
-      return `${streamId}${SEPARATOR}${entryId}`;
-    },
-    async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
-      return splitEventId(eventId)?.streamId;
-    },
-    async replayEventsAfter(lastEventId, { send }): Promise<StreamId> {
-      const parsed = splitEventId(lastEventId);
-      if (!parsed) throw new Error('Invalid Last-Event-ID');
-      const entries = await store.readAfter(streamLogKey(sessionId, parsed.streamId), parsed.entryId);
-      for (const entry of entries) {
-        const message = JSON.parse(entry.value) as JSONRPCMessage;
-        // Priming events carry no message; nothing to redeliver for them.
-        if (message && typeof message === 'object' && Object.keys(message).length > 0) {
-          await send(`${parsed.streamId}${SEPARATOR}${entry.id}`, message);
-        }
+      try {
+        const id = await inner.storeEvent(streamId, message);
+        warned = false;
+        return id;
+      } catch (err) {
+        if (!isStoreUnavailable(err)) throw err;
+        if (!warned) options.logger?.warn({ err, sessionId }, 'event store unavailable: stream events are delivered but cannot be resumed');
+        warned = true;
+        return '';
       }
-      return parsed.streamId;
-    }
+    },
+    getStreamIdForEventId: (eventId: EventId) => inner.getStreamIdForEventId(eventId),
+    replayEventsAfter: (lastEventId, handlers) => inner.replayEventsAfter(lastEventId, handlers)
   };
 }

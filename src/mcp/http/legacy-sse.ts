@@ -7,7 +7,9 @@
  * The SDK v2 server no longer ships this transport (its frozen v1 copy lives
  * in a separate deprecated package), so this is a small `Transport` of our
  * own. The same ownership rule as `/mcp` applies: a POST for a session
- * created by another subject is answered 404, like an unknown session.
+ * created by another subject is answered 404, like an unknown session. A
+ * POST that reaches an instance other than the one holding the stream is
+ * forwarded to it, exactly as for `/mcp` (./streamable.ts).
  */
 import { randomUUID } from 'node:crypto';
 
@@ -19,7 +21,10 @@ import { JSONRPC_INVALID_REQUEST, JSONRPC_SESSION_NOT_FOUND, sendJsonRpcError } 
 import type { Logger } from '../../logger.js';
 import { subjectOf } from '../features/env.js';
 import type { BuildContext } from '../server.js';
+import { isStoreUnavailable } from './event-store.js';
+import type { Forwarder } from './forward.js';
 import type { SessionRegistry } from './sessions.js';
+import { createSessionRouter, storeUnavailable } from './streamable.js';
 
 export class LegacySseServerTransport implements Transport {
   readonly sessionId: string;
@@ -74,6 +79,7 @@ export class LegacySseServerTransport implements Transport {
 export interface LegacySseOptions {
   build: (ctx: BuildContext) => McpServer;
   registry: SessionRegistry;
+  forwarder: Forwarder;
   logger: Logger;
   /** Path clients POST to (default `/message`). */
   messagePath?: string;
@@ -85,14 +91,23 @@ export function createLegacySseEndpoints(options: LegacySseOptions): { open: Req
   const { registry, logger } = options;
   const transports = new Map<string, LegacySseServerTransport>();
   const messagePath = options.messagePath ?? '/message';
+  const route = createSessionRouter({ registry, forwarder: options.forwarder, logger });
 
   const open: RequestHandler = async (req, res) => {
     const authed = req as AuthedRequest;
+    const owner = subjectOf(authed.auth) ?? '';
+    const transport = new LegacySseServerTransport(res, messagePath);
+    try {
+      await registry.claim(transport.sessionId, owner, 'sse');
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      (req.log ?? logger).warn({ err }, 'legacy SSE session refused: storage unavailable');
+      return storeUnavailable(res);
+    }
     const state = { subscriptions: new Set<string>() };
     const server = options.build({ era: 'legacy', authInfo: authed.auth, session: state });
-    const transport = new LegacySseServerTransport(res, messagePath);
     transports.set(transport.sessionId, transport);
-    registry.add({ id: transport.sessionId, kind: 'sse', owner: subjectOf(authed.auth) ?? '', server, state, close: () => transport.close() });
+    registry.add({ id: transport.sessionId, kind: 'sse', owner, server, state, close: () => transport.close() });
     transport.onclose = () => {
       transports.delete(transport.sessionId);
       registry.remove(transport.sessionId);
@@ -106,11 +121,9 @@ export function createLegacySseEndpoints(options: LegacySseOptions): { open: Req
     }
   };
 
-  const message: RequestHandler = async (req, res) => {
-    const authed = req as AuthedRequest;
-    const sessionId = typeof req.query['sessionId'] === 'string' ? req.query['sessionId'] : undefined;
-    const record = registry.lookup(sessionId, subjectOf(authed.auth) ?? '', 'sse');
-    const transport = record ? transports.get(record.id) : undefined;
+  const deliver = (req: AuthedRequest, res: Response) => (id: string) => {
+    const authed = req;
+    const transport = transports.get(id);
     if (!transport) return sendJsonRpcError(res, 404, JSONRPC_SESSION_NOT_FOUND, 'Session not found');
 
     const raw = req.body as unknown;
@@ -124,6 +137,17 @@ export function createLegacySseEndpoints(options: LegacySseOptions): { open: Req
     if (messages.length === 0) return sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, 'Invalid Request: empty batch');
     res.status(202).type('text/plain').send('Accepted');
     for (const m of messages) transport.receive(m, { authInfo: authed.auth });
+  };
+
+  const message: RequestHandler = async (req, res) => {
+    const sessionId = typeof req.query['sessionId'] === 'string' ? req.query['sessionId'] : undefined;
+    try {
+      await route(req as AuthedRequest, res, sessionId, 'sse', deliver(req as AuthedRequest, res), req.body);
+    } catch (err) {
+      if (isStoreUnavailable(err)) return storeUnavailable(res);
+      (req.log ?? logger).error({ err }, 'legacy SSE message failed');
+      sendJsonRpcError(res, 500, -32603, 'Internal error');
+    }
   };
 
   return {

@@ -1,18 +1,27 @@
 /**
  * 2025-era sessions (Streamable HTTP `Mcp-Session-Id`, and the deprecated
- * HTTP+SSE transport) held by this instance.
+ * HTTP+SSE transport): the ones this instance holds, and where the others are.
  *
  * Ownership: a session belongs to the subject of the token that created it.
  * The owner is recorded in the store as `session:{sessionId}:owner` (value:
- * the subject, empty when authorization is off; TTL = idle lifetime,
- * refreshed on use), and a request presenting the id with another subject is
- * answered exactly like an unknown session: 404 (issue: another user's token
- * on a session id must not learn it exists).
+ * the subject, empty when authorization is off), and a request presenting the
+ * id with another subject is answered exactly like an unknown session: 404
+ * (another user's token on a session id must not learn it exists).
+ *
+ * Location: a session lives in the memory of the instance that created it
+ * (its transport, its SSE streams, its pending server-to-client requests).
+ * `session:{sessionId}:instance` records which instance that is (JSON
+ * `{instance, url, kind}`), so that another instance sharing the store can
+ * forward a request to it (./forward.ts, docs/architecture.md "Several
+ * instances"). Both records are written before the session is announced to
+ * the client, expire after the idle lifetime (refreshed on use) and are
+ * deleted when the session ends.
  *
  * Sessions idle for `idleTimeoutMs` are closed by a sweeper; `closeAll()`
  * ends every session and its streams (graceful shutdown).
  */
 import type { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
 
 import type { Logger } from '../../logger.js';
 import type { Store } from '../../store/store.js';
@@ -33,14 +42,37 @@ export interface SessionRecord {
   ownerRefreshedAt: number;
 }
 
+/** This process, as other instances see it. */
+export interface InstanceIdentity {
+  /** Random per process: a restarted instance is a different instance. */
+  readonly id: string;
+  /** Base URL other instances reach this one at (`INSTANCE_URL`). */
+  readonly url: string;
+}
+
 export interface SessionRegistryOptions {
   store: Store;
   logger: Logger;
   /** Close sessions without a request for this long (default 30 min). */
   idleTimeoutMs: number;
+  instance: InstanceIdentity;
 }
 
+/** Where a session presented by a caller is. */
+export type SessionLocation =
+  | { readonly where: 'here'; readonly record: SessionRecord }
+  | { readonly where: 'remote'; readonly url: string; readonly instance: string }
+  | { readonly where: 'nowhere' };
+
 export const ownerKey = (sessionId: string) => `session:${sessionId}:owner`;
+export const instanceKey = (sessionId: string) => `session:${sessionId}:instance`;
+
+/** Session ids this server mints (UUIDs); anything else is unknown without a store round trip. */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const InstanceRecord = z.object({ instance: z.string().min(1), url: z.string().url(), kind: z.enum(['streamable', 'sse']) });
+
+const NOWHERE: SessionLocation = { where: 'nowhere' };
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, SessionRecord>();
@@ -52,13 +84,24 @@ export class SessionRegistry {
     this.sweeper.unref();
   }
 
+  get instance(): InstanceIdentity {
+    return this.options.instance;
+  }
+
+  /**
+   * Writes the owner and location records of a new session. Call before the
+   * client learns the id; rejects (`StoreUnavailableError`) when the store is
+   * down, and the session must then not be created.
+   */
+  async claim(id: string, owner: string, kind: SessionKind): Promise<void> {
+    await this.writeRecords(id, owner, kind);
+  }
+
+  /** Registers a session whose records `claim` wrote. */
   add(record: Omit<SessionRecord, 'lastSeen' | 'ownerRefreshedAt'>): SessionRecord {
     const now = Date.now();
     const full: SessionRecord = { ...record, lastSeen: now, ownerRefreshedAt: now };
     this.sessions.set(record.id, full);
-    this.options.store.set(ownerKey(record.id), record.owner, this.options.idleTimeoutMs).catch(err =>
-      this.options.logger.warn({ err, sessionId: record.id }, 'could not record the session owner')
-    );
     return full;
   }
 
@@ -78,13 +121,50 @@ export class SessionRegistry {
     return record;
   }
 
+  /**
+   * Where the session is: here (held by this instance, owned by `subject`),
+   * remote (held by another live-looking instance, owned by `subject`), or
+   * nowhere. Sessions held here never touch the store. Records that name this
+   * instance, or an earlier process at this instance's address, are stale
+   * (that process died without cleaning up): they are deleted. Rejects with
+   * `StoreUnavailableError` when the store cannot answer.
+   */
+  async locate(id: string | undefined, subject: string, kind: SessionKind): Promise<SessionLocation> {
+    if (!id) return NOWHERE;
+    if (this.sessions.has(id)) {
+      const record = this.lookup(id, subject, kind);
+      return record ? { where: 'here', record } : NOWHERE;
+    }
+    if (!SESSION_ID.test(id)) return NOWHERE;
+    const [owner, rawInstance] = await Promise.all([this.options.store.get(ownerKey(id)), this.options.store.get(instanceKey(id))]);
+    if (owner === undefined) return NOWHERE;
+    if (owner !== subject) {
+      this.options.logger.warn({ sessionId: id }, 'session presented by a subject that does not own it; answered as unknown');
+      return NOWHERE;
+    }
+    const location = parseInstance(rawInstance);
+    if (!location || location.kind !== kind) return NOWHERE;
+    const self = this.options.instance;
+    if (location.instance === self.id || location.url === self.url) {
+      this.options.logger.info({ sessionId: id }, 'session records name this instance but it does not hold the session (ended, or held by a previous process); removing them');
+      await this.forget(id);
+      return NOWHERE;
+    }
+    return { where: 'remote', url: location.url, instance: location.instance };
+  }
+
+  /** Deletes a session's records (its holder is gone). Best effort. */
+  async forget(id: string): Promise<void> {
+    await this.options.store.delete(ownerKey(id), instanceKey(id)).catch(err => this.options.logger.warn({ err, sessionId: id }, 'could not delete the records of a vanished session'));
+  }
+
   touch(record: SessionRecord): void {
     const now = Date.now();
     record.lastSeen = now;
-    // Refresh the owner record's TTL, at most a few times per lifetime.
+    // Refresh the records' TTL, at most a few times per lifetime.
     if (now - record.ownerRefreshedAt > this.options.idleTimeoutMs / 4) {
       record.ownerRefreshedAt = now;
-      this.options.store.set(ownerKey(record.id), record.owner, this.options.idleTimeoutMs).catch(() => undefined);
+      this.writeRecords(record.id, record.owner, record.kind).catch(() => undefined);
     }
   }
 
@@ -93,7 +173,7 @@ export class SessionRegistry {
     const record = this.sessions.get(id);
     if (!record) return;
     this.sessions.delete(id);
-    this.options.store.delete(ownerKey(id)).catch(() => undefined);
+    void this.forget(id);
     void record.server.close().catch(() => undefined);
   }
 
@@ -125,8 +205,24 @@ export class SessionRegistry {
     await Promise.all(this.all().map(r => this.closeOne(r)));
   }
 
+  private async writeRecords(id: string, owner: string, kind: SessionKind): Promise<void> {
+    const { store, idleTimeoutMs, instance } = this.options;
+    const location = JSON.stringify({ instance: instance.id, url: instance.url, kind });
+    await Promise.all([store.set(ownerKey(id), owner, idleTimeoutMs), store.set(instanceKey(id), location, idleTimeoutMs)]);
+  }
+
   private async closeOne(record: SessionRecord): Promise<void> {
     await record.close().catch(err => this.options.logger.warn({ err, sessionId: record.id }, 'error while closing a session'));
     this.remove(record.id);
+  }
+}
+
+function parseInstance(raw: string | undefined): z.infer<typeof InstanceRecord> | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = InstanceRecord.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -14,6 +14,14 @@
  *    POSTs, the GET stream and DELETE carry `Mcp-Session-Id`; streams are
  *    resumable through the store-backed event store.
  *
+ * A request naming a session this instance does not hold is located through
+ * the store (`session:{id}:owner` / `session:{id}:instance`, ./sessions.ts)
+ * and, when the caller owns it and its holder is another live instance,
+ * forwarded there (./forward.ts); a holder that is gone means the session
+ * is gone: its records are deleted and the answer is 404, so the client
+ * re-initializes. When the store cannot answer, the answer is 503 with a
+ * JSON-RPC error body.
+ *
  * The steps before this handler (Host/Origin guard, CORS, JSON body,
  * authentication) are mounted in ../index.ts.
  */
@@ -32,13 +40,15 @@ import { subjectOf } from '../features/env.js';
 import type { ListenRegistry } from '../events.js';
 import type { BuildContext } from '../server.js';
 import type { McpServer } from '@modelcontextprotocol/server';
-import { createStoreEventStore } from './event-store.js';
-import type { SessionRegistry } from './sessions.js';
+import { createStoreEventStore, isStoreUnavailable } from './event-store.js';
+import type { Forwarder } from './forward.js';
+import type { SessionKind, SessionRegistry } from './sessions.js';
 
 export interface StreamableEndpointOptions {
   modern: McpHttpHandler;
   build: (ctx: BuildContext) => McpServer;
   registry: SessionRegistry;
+  forwarder: Forwarder;
   listens: ListenRegistry;
   store: Store;
   logger: Logger;
@@ -69,8 +79,66 @@ function sessionNotFound(res: Response): void {
   sendJsonRpcError(res, 404, JSONRPC_SESSION_NOT_FOUND, 'Session not found');
 }
 
+/** Seconds a client should wait before retrying after a storage outage answer. */
+export const STORE_RETRY_AFTER_SECONDS = 2;
+
+/** 503 with a JSON-RPC body: the session store cannot answer now (never a hang, never a stack trace). */
+export function storeUnavailable(res: Response): void {
+  if (!res.headersSent) res.setHeader('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+  sendJsonRpcError(res, 503, JSONRPC_SERVER_ERROR, 'Service unavailable: session storage is unreachable; retry shortly');
+}
+
+export interface SessionRoutingOptions {
+  registry: SessionRegistry;
+  forwarder: Forwarder;
+  logger: Logger;
+}
+
+/**
+ * Serves a request naming a 2025-era session: here when this instance holds
+ * it, by forwarding when another instance does, 404 otherwise. Shared by
+ * `/mcp` and the legacy `/message`.
+ */
+export function createSessionRouter(options: SessionRoutingOptions) {
+  const { registry, forwarder, logger } = options;
+  let warnedDisabled = false;
+  return async function route(
+    req: AuthedRequest,
+    res: Response,
+    sessionId: string | undefined,
+    kind: SessionKind,
+    serveHere: (id: string) => Promise<void> | void,
+    body?: unknown
+  ): Promise<void> {
+    const location = await registry.locate(sessionId, subjectOfRequest(req), kind);
+    if (location.where === 'here') return serveHere(location.record.id);
+    if (location.where === 'nowhere') return sessionNotFound(res);
+    const log = req.log ?? logger;
+    if (forwarder.isForwarded(req)) {
+      // Another instance sent it here, and it is not here: never bounce it on.
+      log.warn({ sessionId }, 'forwarded request for a session this instance does not hold');
+      return sessionNotFound(res);
+    }
+    if (!forwarder.enabled) {
+      if (!warnedDisabled) {
+        warnedDisabled = true;
+        log.warn({ sessionId }, 'a request named a session held by another instance, but INSTANCE_SECRET is not set, so it is not forwarded: answered 404 (the client re-initializes). Set the same INSTANCE_SECRET on every instance.');
+      }
+      return sessionNotFound(res);
+    }
+    log.debug({ sessionId, holder: location.instance }, 'forwarding a session request to the instance holding it');
+    const outcome = await forwarder.forward(req, res, location.url, body);
+    if (outcome === 'unreachable') {
+      log.info({ sessionId, holder: location.instance }, 'the instance holding the session is gone; session records removed, answered 404');
+      await registry.forget(sessionId!);
+      sessionNotFound(res);
+    }
+  };
+}
+
 export function createStreamableEndpoint(options: StreamableEndpointOptions): StreamableEndpoint {
   const { registry, logger } = options;
+  const route = createSessionRouter({ registry, forwarder: options.forwarder, logger });
   const transports = new Map<string, NodeStreamableHTTPServerTransport>();
   const modernNode = toNodeHandler(options.modern, {
     maxRequestBodySize: options.maxBodyBytes,
@@ -83,6 +151,10 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
       try {
         await fn(req as AuthedRequest, res);
       } catch (err) {
+        if (isStoreUnavailable(err)) {
+          (req.log ?? logger).warn({ err }, 'MCP request refused: storage unavailable');
+          return storeUnavailable(res);
+        }
         (req.log ?? logger).error({ err }, 'MCP request failed');
         if (!res.headersSent) sendJsonRpcError(res, 500, -32603, 'Internal error');
         else res.end();
@@ -106,9 +178,12 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
     const state = { subscriptions: new Set<string>() };
     const server = options.build({ era: 'legacy', authInfo: req.auth, session: state });
     const owner = subjectOfRequest(req);
+    // Records first: another instance must find the session as soon as the client knows its id.
+    // Rejects with StoreUnavailableError (503) when the store is down.
+    await registry.claim(sessionId, owner, 'streamable');
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
-      eventStore: createStoreEventStore(options.store, sessionId, { ttlMs: options.eventTtlMs }),
+      eventStore: createStoreEventStore(options.store, sessionId, { ttlMs: options.eventTtlMs, logger }),
       retryInterval: options.retryIntervalMs,
       maxRequestBodySize: options.maxBodyBytes,
       onsessioninitialized: id => {
@@ -121,19 +196,26 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
       transports.delete(sessionId);
       registry.remove(sessionId);
     };
-    await server.connect(transport);
-    await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, req.body);
-    if (!transports.has(sessionId)) {
-      // initialize failed (e.g. bad params): nothing to keep.
-      await server.close().catch(() => undefined);
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, req.body);
+    } finally {
+      if (!transports.has(sessionId)) {
+        // initialize failed (e.g. bad params): nothing to keep.
+        await server.close().catch(() => undefined);
+        await registry.forget(sessionId);
+      }
     }
   }
 
-  /** The session named by Mcp-Session-Id, if it exists here and belongs to the caller. */
-  function sessionTransport(req: AuthedRequest): NodeStreamableHTTPServerTransport | undefined {
-    const record = registry.lookup(header(req, 'mcp-session-id'), subjectOfRequest(req), 'streamable');
-    return record ? transports.get(record.id) : undefined;
-  }
+  /** Hands the request to the local transport of session `id`. */
+  const serveLocal = (req: AuthedRequest, res: Response, body?: unknown) => async (id: string) => {
+    const transport = transports.get(id);
+    if (!transport) return sessionNotFound(res);
+    // Resuming needs the event log: answer 503 now rather than a 500 from the replay.
+    if (req.method === 'GET' && header(req, 'last-event-id')) await options.store.ping();
+    await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, body);
+  };
 
   const post = guard(async (req, res) => {
     const inbound = classifyInboundRequest({
@@ -146,11 +228,7 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
     if (inbound.kind !== 'legacy') return serveModern(req, res);
 
     const sessionId = header(req, 'mcp-session-id');
-    if (sessionId) {
-      const transport = sessionTransport(req);
-      if (!transport) return sessionNotFound(res);
-      return transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, req.body);
-    }
+    if (sessionId) return route(req, res, sessionId, 'streamable', serveLocal(req, res, req.body), req.body);
     const body = req.body as unknown;
     if (isInitializeRequest(body) || (Array.isArray(body) && body.some(m => isInitializeRequest(m)))) return createSession(req, res);
     sendJsonRpcError(res, 400, JSONRPC_SERVER_ERROR, 'Bad Request: Mcp-Session-Id header is required');
@@ -165,9 +243,7 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
       sendJsonRpcError(res, 405, JSONRPC_SERVER_ERROR, 'Method not allowed without an Mcp-Session-Id');
       return;
     }
-    const transport = sessionTransport(req);
-    if (!transport) return sessionNotFound(res);
-    await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res);
+    await route(req, res, header(req, 'mcp-session-id'), 'streamable', serveLocal(req, res));
   });
 
   return {
