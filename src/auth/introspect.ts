@@ -21,20 +21,10 @@ import { PATHS, type AsContext } from './context.js';
 import { OAuthError } from './errors.js';
 import { introspectToken } from './grants.js';
 import { noStore, parseForm, required, wrap, type Step } from './http.js';
+import type { IntrospectionResponse } from '../shared/introspection-response.js';
 import { rateLimit } from './rate-limit.js';
 
-/** RFC 7662 §2.2 response. `{ active: false }` is the failing default. */
-export interface IntrospectionResponse {
-  active: boolean;
-  sub?: string;
-  client_id?: string;
-  scope?: string;
-  aud?: string | string[];
-  iss?: string;
-  exp?: number;
-  iat?: number;
-  token_type?: string;
-}
+export type { IntrospectionResponse };
 
 export function applyCallerPolicy(caller: AuthenticatedClient, answer: IntrospectionResponse): IntrospectionResponse {
   if (!answer.active) return { active: false };

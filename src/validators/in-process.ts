@@ -6,22 +6,13 @@
  * The AS's `introspect` is passed in by the composition root; this module
  * never imports src/auth.
  */
+import type { IntrospectionResponse } from '../shared/introspection-response.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { audienceMatches, audiencesOf, clientIdOf, epochSeconds, requireSubject, scopesOf } from './claims.js';
 import { InvalidTokenError, ValidatorUnavailableError, type AuthInfo, type TokenValidator } from './token-validator.js';
 
-/** The RFC 7662 §2.2 fields this validator reads. */
-export interface IntrospectionResult {
-  active: boolean;
-  sub?: string;
-  client_id?: string;
-  scope?: string;
-  aud?: string | string[];
-  iss?: string;
-  exp?: number;
-  iat?: number;
-  token_type?: string;
-}
+/** The RFC 7662 §2.2 answer this validator reads. */
+export type IntrospectionResult = IntrospectionResponse;
 
 export interface InProcessValidatorOptions {
   /** The AS function behind `/introspect`. Rejects with `StoreUnavailableError` when storage is down. */
