@@ -12,11 +12,19 @@
  *   7    RSS per 1,000 idle 2025-era sessions, and after they are deleted
  *
  * Environment: BENCH_DURATION (seconds per load run, default 10),
- * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated scenario keys).
+ * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated scenario keys),
+ * BENCH_ROUNDS (default 1).
+ *
+ * Servers that are compared with each other (ours and the floor; internal,
+ * introspection and JWT; memory and Redis) run side by side and are measured
+ * interleaved, round by round (ours, floor, ours, floor, ...), so a busy
+ * machine penalises both sides of a ratio alike. With BENCH_ROUNDS > 1 each
+ * figure is the median round (by req/s); errors and requests are summed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { cpus, loadavg } from 'node:os';
 
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -28,6 +36,7 @@ import { startTestRedis } from '../test/helpers/redis-server.js';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 const want = (key: string) => ONLY.length === 0 || ONLY.includes(key);
 
 const MODERN = '2026-07-28';
@@ -147,7 +156,7 @@ const echoCall = (id: number, modern: boolean) =>
     }
   });
 
-async function load(name: string, mcpUrl: string, headers: Record<string, string>, modern: boolean): Promise<LoadResult> {
+async function loadOnce(name: string, mcpUrl: string, headers: Record<string, string>, modern: boolean): Promise<LoadResult> {
   // One warm-up call: fills caches (introspection) and JIT paths, and proves the request is right.
   const check = await fetch(mcpUrl, { method: 'POST', headers, body: echoCall(1, modern) });
   const text = await check.text();
@@ -169,23 +178,52 @@ async function load(name: string, mcpUrl: string, headers: Record<string, string
     non2xx: result.non2xx,
     requests: result.requests.total
   };
-  loads.push(r);
-  console.log(`  ${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}`);
+  if (ROUNDS > 1) console.log(`    ${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (one round)`);
   return r;
 }
 
-async function bothPaths(prefix: string, base: string, token?: string): Promise<{ session: LoadResult; stateless: LoadResult }> {
-  const mcpUrl = `${base}/mcp`;
-  const sessionId = await openSession(mcpUrl, token);
-  const session = await load(`${prefix} / 2025 session`, mcpUrl, { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': sessionId }, false);
-  const stateless = await load(
-    `${prefix} / 2026-07-28 stateless`,
-    mcpUrl,
-    { ...jsonHeaders(token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' },
-    true
-  );
-  await closeSession(mcpUrl, sessionId, token);
-  return { session, stateless };
+/** The median round by req/s, with errors and requests summed over the rounds. */
+function aggregate(rounds: LoadResult[]): LoadResult {
+  const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  const sum = (k: 'errors' | 'non2xx' | 'requests') => rounds.reduce((n, r) => n + r[k], 0);
+  return { ...median, errors: sum('errors'), non2xx: sum('non2xx'), requests: sum('requests') };
+}
+
+interface Target {
+  prefix: string;
+  base: string;
+  token?: string;
+}
+
+/**
+ * Both paths for every target, interleaved: for each path, ROUNDS rounds of
+ * one load run per target. Results are in `targets` order.
+ */
+async function comparePaths(targets: Target[]): Promise<Array<{ session: LoadResult; stateless: LoadResult }>> {
+  const sessions = await Promise.all(targets.map(t => openSession(`${t.base}/mcp`, t.token)));
+  const out = targets.map(() => ({}) as { session: LoadResult; stateless: LoadResult });
+  for (const path of ['session', 'stateless'] as const) {
+    const rounds: LoadResult[][] = targets.map(() => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, t] of targets.entries()) {
+        const headers =
+          path === 'session'
+            ? { ...jsonHeaders(t.token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': sessions[i]! }
+            : { ...jsonHeaders(t.token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
+        const name = `${t.prefix} / ${path === 'session' ? '2025 session' : '2026-07-28 stateless'}`;
+        rounds[i]!.push(await loadOnce(name, `${t.base}/mcp`, headers, path === 'stateless'));
+      }
+    }
+    for (const [i] of targets.entries()) {
+      const r = aggregate(rounds[i]!);
+      loads.push(r);
+      console.log(`  ${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}`);
+      out[i]![path] = r;
+    }
+  }
+  await Promise.all(targets.map((t, i) => closeSession(`${t.base}/mcp`, sessions[i]!, t.token)));
+  return out;
 }
 
 // ---------------------------------------------------------------- JWT issuer for the external/JWT scenario
@@ -273,25 +311,23 @@ async function idleSessionMemory(base: string, child: ChildProcess, token: strin
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  console.log(`MCP Feature Reference Server benchmark: ${DURATION}s per run, ${CONNECTIONS} connections, node ${process.version}\n`);
+  console.log(`MCP Feature Reference Server benchmark: ${DURATION}s per run, ${ROUNDS} round(s), ${CONNECTIONS} connections, node ${process.version}, load average ${loadavg().map(l => l.toFixed(2)).join(' ')}\n`);
 
   const ours = await startOurs('internal/memory', { AUTH_MODE: 'internal' });
   const tokens = await obtainTokens(ours.url, { scope: 'mcp' });
 
-  let internal: { session: LoadResult; stateless: LoadResult } | undefined;
-  let floor: { session: LoadResult; stateless: LoadResult } | undefined;
-  if (want('echo') || want('floor') || want('external') || want('redis')) {
-    console.log('Authenticated echo (internal mode, memory) and the floor');
-    internal = await bothPaths('ours internal/memory', ours.url, tokens.accessToken);
+  const oursTarget: Target = { prefix: 'ours internal/memory', base: ours.url, token: tokens.accessToken };
+  if (want('echo') || want('floor')) {
+    console.log('Authenticated echo (internal mode, memory) and the floor, interleaved');
     const floorPort = await freePort();
     const floorChild = await startProcess('floor', ['--import', 'tsx', 'bench/floor-server.ts', String(floorPort)], {}, `http://127.0.0.1:${floorPort}/mcp`);
-    floor = await bothPaths('floor (bare SDK, no auth)', `http://127.0.0.1:${floorPort}`);
+    const [internal, floor] = await comparePaths([oursTarget, { prefix: 'floor (bare SDK, no auth)', base: `http://127.0.0.1:${floorPort}` }]);
     await stopProcess(floorChild);
-    figures.auth_overhead_session = 1 - internal.session.rps / floor.session.rps;
-    figures.auth_overhead_stateless = 1 - internal.stateless.rps / floor.stateless.rps;
+    figures.auth_overhead_session = 1 - internal!.session.rps / floor!.session.rps;
+    figures.auth_overhead_stateless = 1 - internal!.stateless.rps / floor!.stateless.rps;
   }
 
-  if (want('external') && internal) {
+  if (want('external')) {
     console.log('External mode');
     const asPort = await freePort();
     const secret = 'bench-introspection-secret-0123456789abcdef';
@@ -306,9 +342,6 @@ async function main(): Promise<void> {
       `${rsUrl}/health`
     );
     const extTokens = await obtainTokens(asUrl, { scope: 'mcp', resource: `${rsUrl}/mcp` });
-    const intro = await bothPaths('external/introspection (warm cache)', rsUrl, extTokens.accessToken);
-    await stopProcess(rsChild);
-    await stopProcess(asChild);
 
     const jwtPort = await freePort();
     const jwtUrl = `http://localhost:${jwtPort}`;
@@ -319,25 +352,36 @@ async function main(): Promise<void> {
       { AUTH_MODE: 'external', PORT: String(jwtPort), AUTH_SERVER_URL: issuer.issuer, TOKEN_VALIDATION: 'jwt' },
       `${jwtUrl}/health`
     );
-    const jwt = await bothPaths('external/jwt', jwtUrl, issuer.token);
+    const [ref, intro, jwt] = await comparePaths([
+      { ...oursTarget, prefix: 'ours internal/memory (external run)' },
+      { prefix: 'external/introspection (warm cache)', base: rsUrl, token: extTokens.accessToken },
+      { prefix: 'external/jwt', base: jwtUrl, token: issuer.token }
+    ]);
+    const internal = ref!;
+    await stopProcess(rsChild);
+    await stopProcess(asChild);
     await stopProcess(jwtChild);
     issuer.server.close();
-    figures.external_introspection_vs_internal_session = intro.session.rps / internal.session.rps;
-    figures.external_introspection_vs_internal_stateless = intro.stateless.rps / internal.stateless.rps;
-    figures.external_jwt_vs_internal_session = jwt.session.rps / internal.session.rps;
-    figures.external_jwt_vs_internal_stateless = jwt.stateless.rps / internal.stateless.rps;
+    figures.external_introspection_vs_internal_session = intro!.session.rps / internal.session.rps;
+    figures.external_introspection_vs_internal_stateless = intro!.stateless.rps / internal.stateless.rps;
+    figures.external_jwt_vs_internal_session = jwt!.session.rps / internal.session.rps;
+    figures.external_jwt_vs_internal_stateless = jwt!.stateless.rps / internal.stateless.rps;
   }
 
-  if (want('redis') && internal) {
+  if (want('redis')) {
     console.log('Redis mode');
     const redis = await startTestRedis();
     const red = await startOurs('internal/redis', { AUTH_MODE: 'internal', REDIS_URL: redis.url });
     const redTokens = await obtainTokens(red.url, { scope: 'mcp' });
-    const r = await bothPaths('ours internal/redis', red.url, redTokens.accessToken);
+    const [ref, r] = await comparePaths([
+      { ...oursTarget, prefix: 'ours internal/memory (Redis run)' },
+      { prefix: 'ours internal/redis', base: red.url, token: redTokens.accessToken }
+    ]);
+    const internal = ref!;
     await stopProcess(red.child);
     await redis.stop();
-    figures.redis_vs_memory_session = r.session.rps / internal.session.rps;
-    figures.redis_vs_memory_stateless = r.stateless.rps / internal.stateless.rps;
+    figures.redis_vs_memory_session = r!.session.rps / internal.session.rps;
+    figures.redis_vs_memory_stateless = r!.stateless.rps / internal.stateless.rps;
   }
 
   if (want('rates')) {
@@ -385,7 +429,18 @@ async function main(): Promise<void> {
   for (const [name, ok] of targets) if (ok !== undefined) console.log(`  ${ok ? 'met    ' : 'NOT MET'}  ${name}`);
 
   mkdirSync('bench/results', { recursive: true });
-  const out = { date: new Date().toISOString(), node: process.version, duration: DURATION, connections: CONNECTIONS, loads, figures, targets: Object.fromEntries(targets) };
+  const out = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    loadAverageAtEnd: loadavg(),
+    duration: DURATION,
+    rounds: ROUNDS,
+    connections: CONNECTIONS,
+    loads,
+    figures,
+    targets: Object.fromEntries(targets)
+  };
   writeFileSync('bench/results/latest.json', JSON.stringify(out, null, 2));
   console.log('\nwrote bench/results/latest.json');
 }

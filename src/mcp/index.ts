@@ -116,7 +116,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   };
   const build = (ctx: BuildContext) => buildMcpServer(services, ctx);
 
-  const modern = createMcpHandler(ctx => build({ era: ctx.era, authInfo: ctx.authInfo }), {
+  const modern = createMcpHandler(ctx => build({ era: ctx.era, authInfo: ctx.authInfo, requestInfo: ctx.requestInfo }), {
     // Legacy traffic never reaches this handler: ./http/streamable.ts routes
     // it to sessions first.
     legacy: 'reject',

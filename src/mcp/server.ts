@@ -37,11 +37,24 @@ export interface BuildContext {
   authInfo?: AuthInfo;
   /** 2025-era sessions only. */
   session?: SessionFeatureState;
+  /**
+   * 2026-07-28 only: the HTTP request this per-request instance will serve
+   * (`createMcpHandler`'s `requestInfo`). When it is a `tools/call` naming a
+   * catalogue tool, only that tool is registered (see `calledTool`).
+   */
+  requestInfo?: Request;
 }
 
 export function buildMcpServer(services: FeatureServices, ctx: BuildContext): McpServer {
   const env: FeatureEnv = { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session };
-  const server = new McpServer(SERVER_INFO, {
+  const server = createServer(services);
+  const only = ctx.era === 'modern' ? calledTool(ctx.requestInfo, services) : undefined;
+  registerCatalogue(only === undefined ? server : onlyTool(server, only), env);
+  return server;
+}
+
+function createServer(services: FeatureServices): McpServer {
+  return new McpServer(SERVER_INFO, {
     capabilities: {
       tools: { listChanged: true },
       resources: { subscribe: true, listChanged: true },
@@ -63,7 +76,9 @@ export function buildMcpServer(services: FeatureServices, ctx: BuildContext): Mc
     },
     requestState: { verify: services.stateCodec.verify }
   });
+}
 
+function registerCatalogue(server: McpServer, env: FeatureEnv): void {
   const directory = new ResourceDirectory();
   registerTools(server, env);
   registerInteractiveTools(server, env);
@@ -72,7 +87,75 @@ export function buildMcpServer(services: FeatureServices, ctx: BuildContext): Mc
   registerConformanceFixtures(server, env, directory);
   registerResources(server, env, directory);
   registerPrompts(server, env);
-  return server;
+}
+
+// ---------------------------------------------------------------- per-request builds for tools/call
+//
+// A 2026-07-28 request gets a fresh McpServer (createMcpHandler's factory).
+// Registering the whole catalogue costs ~10 µs per tool in the SDK (some 60
+// registrations), which is most of a tools/call's cost. A tools/call only
+// ever reaches the tool it names, so for a tools/call naming a catalogue tool
+// the instance registers that tool alone. The name comes from the
+// `Mcp-Method` / `Mcp-Name` headers, which the SDK requires on 2026-07-28
+// requests and has already cross-checked against the body (a mismatch is
+// rejected before the factory runs). Anything else (another method, an
+// unknown or encoded name, no request) gets the full catalogue, so errors such
+// as "tool not found" are the ones the full server gives.
+
+/** Tool names of the full catalogue, per era (recorded once from a real build). */
+const catalogueTools = new Map<Era, ReadonlySet<string>>();
+
+function toolNamesOf(era: Era, services: FeatureServices): ReadonlySet<string> {
+  let names = catalogueTools.get(era);
+  if (!names) {
+    const recorded = new Set<string>();
+    const server = createServer(services);
+    const recorder = new Proxy(server, {
+      get(target, prop, receiver) {
+        if (prop === 'registerTool') {
+          return (name: string, ...rest: unknown[]) => {
+            recorded.add(name);
+            return (target.registerTool as (...a: unknown[]) => unknown)(name, ...rest);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      }
+    });
+    registerCatalogue(recorder, { ...services, era });
+    void server.close().catch(() => undefined);
+    catalogueTools.set(era, (names = recorded));
+  }
+  return names;
+}
+
+const OWS = /^[ \t]+|[ \t]+$/g;
+
+/** The catalogue tool a 2026-07-28 `tools/call` names, from its (SDK-validated) headers; else undefined. */
+export function calledTool(request: Request | undefined, services: FeatureServices): string | undefined {
+  if (!request) return undefined;
+  const method = request.headers.get('mcp-method');
+  if (method === null || method.replace(OWS, '') !== 'tools/call') return undefined;
+  const name = request.headers.get('mcp-name')?.replace(OWS, '');
+  if (!name) return undefined;
+  return toolNamesOf('modern', services).has(name) ? name : undefined;
+}
+
+/**
+ * The server as the feature modules see it when only `tool` is wanted:
+ * `registerTool` for other names, `registerResource` and `registerPrompt`
+ * do nothing; everything else is the real server.
+ */
+function onlyTool(server: McpServer, tool: string): McpServer {
+  const skip = () => undefined;
+  return new Proxy(server, {
+    get(target, prop, receiver) {
+      if (prop === 'registerTool') {
+        return (name: string, ...rest: unknown[]) => (name === tool ? (target.registerTool as (...a: unknown[]) => unknown)(name, ...rest) : undefined);
+      }
+      if (prop === 'registerResource' || prop === 'registerPrompt') return skip;
+      return Reflect.get(target, prop, receiver);
+    }
+  });
 }
 
 export type { ServerStats };

@@ -84,6 +84,9 @@ export const APP_HTML = `<!doctype html>
 </html>
 `;
 
+// Built once per process, not per McpServer (see tools.ts and docs/performance.md).
+const appInput = z.object({ count: z.number().int().min(1).max(100).default(10).describe('How many primes to show') });
+
 export function registerApps(server: McpServer, env: FeatureEnv, directory: ResourceDirectory): void {
   registerAppResource(
     server,
@@ -106,7 +109,7 @@ export function registerApps(server: McpServer, env: FeatureEnv, directory: Reso
     {
       title: 'Primes (MCP App)',
       description: 'Shows prime numbers in an interactive MCP Apps view; hosts without MCP Apps support show the text result.',
-      inputSchema: z.object({ count: z.number().int().min(1).max(100).default(10).describe('How many primes to show') }),
+      inputSchema: appInput,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       _meta: { ui: { resourceUri: APP_RESOURCE_URI } }
     },

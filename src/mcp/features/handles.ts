@@ -41,6 +41,13 @@ function unknownCounter(counterId: string): CallToolResult {
   };
 }
 
+// Built once per process, not per McpServer (see tools.ts and docs/performance.md).
+const createCounterInput = z.object({
+  start: z.number().int().min(-1_000_000).max(1_000_000).default(0).describe('Initial value'),
+  label: z.string().max(100).optional().describe('Optional label')
+});
+const handleInput = z.object({ counterId: z.string().describe('Handle returned by createCounter') });
+
 export function registerHandleTools(server: McpServer, env: FeatureEnv): void {
   server.registerTool(
     'createCounter',
@@ -48,10 +55,7 @@ export function registerHandleTools(server: McpServer, env: FeatureEnv): void {
       title: 'Create a counter',
       description:
         'Creates a counter and returns its handle (counterId). Pass the counterId to incrementCounter and getCounter. Counters belong to the caller and expire 24 hours after creation.',
-      inputSchema: z.object({
-        start: z.number().int().min(-1_000_000).max(1_000_000).default(0).describe('Initial value'),
-        label: z.string().max(100).optional().describe('Optional label')
-      }),
+      inputSchema: createCounterInput,
       outputSchema: counterOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       icons: ICONS.tool
@@ -73,8 +77,6 @@ export function registerHandleTools(server: McpServer, env: FeatureEnv): void {
     if (!parsed.success || parsed.data.owner !== ownerOf(ctx)) return undefined;
     return parsed.data;
   };
-
-  const handleInput = z.object({ counterId: z.string().describe('Handle returned by createCounter') });
 
   server.registerTool(
     'incrementCounter',

@@ -88,16 +88,23 @@ export const ELICITATION_FORM: ElicitRequestFormParams['requestedSchema'] = {
   required: ['name', 'email']
 } as ElicitRequestFormParams['requestedSchema'];
 
+// Built once per process, not per McpServer (see tools.ts and docs/performance.md).
+const sampleLLMInput = z.object({
+  prompt: z.string().describe('The prompt to send to the LLM'),
+  maxTokens: z.number().int().min(1).max(4096).default(100).describe('Maximum number of tokens to generate')
+});
+const promptInput = z.object({ prompt: z.string().describe('The prompt to send to the LLM') });
+const elicitUrlInput = z.object({
+  url: z.url({ protocol: /^https?$/ }).optional().describe('URL to open (defaults to a page of this server)')
+});
+
 export function registerInteractiveTools(server: McpServer, env: FeatureEnv): void {
   server.registerTool(
     'sampleLLM',
     {
       title: 'Sample from the client LLM',
       description: `Asks the client's LLM to answer a prompt (sampling).${DEPRECATION_NOTE.sampling}`,
-      inputSchema: z.object({
-        prompt: z.string().describe('The prompt to send to the LLM'),
-        maxTokens: z.number().int().min(1).max(4096).default(100).describe('Maximum number of tokens to generate')
-      }),
+      inputSchema: sampleLLMInput,
       annotations: { readOnlyHint: true, openWorldHint: true },
       icons: ICONS.tool,
       _meta: deprecatedMeta('sampling')
@@ -124,7 +131,7 @@ export function registerInteractiveTools(server: McpServer, env: FeatureEnv): vo
     {
       title: 'Sample with tools',
       description: `Asks the client's LLM to answer a prompt while offering it a tool (sampling with \`tools\`, MCP 2025-11-25). The client must declare sampling.tools.${DEPRECATION_NOTE.sampling}`,
-      inputSchema: z.object({ prompt: z.string().describe('The prompt to send to the LLM') }),
+      inputSchema: promptInput,
       annotations: { readOnlyHint: true, openWorldHint: true },
       icons: ICONS.tool,
       _meta: deprecatedMeta('sampling')
@@ -179,9 +186,7 @@ export function registerInteractiveTools(server: McpServer, env: FeatureEnv): vo
     {
       title: 'URL elicitation',
       description: 'Asks the user to open a URL out of band (URL-mode elicitation), e.g. to sign in to a third party. The client must declare elicitation.url.',
-      inputSchema: z.object({
-        url: z.url({ protocol: /^https?$/ }).optional().describe('URL to open (defaults to a page of this server)')
-      }),
+      inputSchema: elicitUrlInput,
       annotations: { readOnlyHint: true, openWorldHint: true },
       icons: ICONS.user
     },

@@ -12,6 +12,15 @@ import { ICONS } from './content.js';
 import { STATIC_RESOURCE_COUNT, staticResourceContents } from './resources.js';
 
 
+// Built once per process, not per McpServer (see tools.ts and docs/performance.md).
+const complexPromptArgs = z.object({
+  temperature: completable(z.string().describe('Temperature setting, e.g. 0.7'), completeFrom(TEMPERATURES)),
+  style: completable(z.string().describe('Output style'), completeFrom(STYLES)).optional()
+});
+const resourcePromptArgs = z.object({
+  resourceId: completable(z.string().describe(`Resource ID to include (1-${STATIC_RESOURCE_COUNT})`), completeResourceId)
+});
+
 export function registerPrompts(server: McpServer, _env: FeatureEnv): void {
   server.registerPrompt(
     'simple_prompt',
@@ -26,10 +35,7 @@ export function registerPrompts(server: McpServer, _env: FeatureEnv): void {
     {
       title: 'Complex prompt',
       description: 'A prompt with arguments (both complete with completion/complete) and an image.',
-      argsSchema: z.object({
-        temperature: completable(z.string().describe('Temperature setting, e.g. 0.7'), completeFrom(TEMPERATURES)),
-        style: completable(z.string().describe('Output style'), completeFrom(STYLES)).optional()
-      }),
+      argsSchema: complexPromptArgs,
       icons: ICONS.text
     },
     async ({ temperature, style }) => ({
@@ -45,9 +51,7 @@ export function registerPrompts(server: McpServer, _env: FeatureEnv): void {
     {
       title: 'Resource prompt',
       description: `A prompt that embeds one of the static resources (resourceId 1-${STATIC_RESOURCE_COUNT}).`,
-      argsSchema: z.object({
-        resourceId: completable(z.string().describe(`Resource ID to include (1-${STATIC_RESOURCE_COUNT})`), completeResourceId)
-      }),
+      argsSchema: resourcePromptArgs,
       icons: ICONS.text
     },
     async ({ resourceId }) => {

@@ -46,13 +46,58 @@ export function firstPrimes(count: number): number[] {
   return out;
 }
 
+// Schemas are immutable values, so they are built once per process here rather
+// than inside registerTools: the 2026-07-28 path builds a fresh McpServer for
+// every request (createMcpHandler's factory), and building the zod schemas and
+// compiling the JSON Schema validators (fromJsonSchema compiles with Ajv at
+// once) per request dominated its CPU profile (docs/performance.md).
+const echoInput = z.object({ message: z.string().describe('Message to echo') });
+const addInput = z.object({ a: z.number().describe('First number'), b: z.number().describe('Second number') });
+const longRunningInput = z.object({
+  duration: z.number().min(0).max(600).default(10).describe('Duration of the operation in seconds'),
+  steps: z.number().int().min(1).max(100).default(5).describe('Number of steps')
+});
+const annotatedMessageInput = z.object({
+  messageType: z.enum(['error', 'success', 'debug']).describe('Type of message to demonstrate different annotation patterns'),
+  includeImage: z.boolean().default(false).describe('Whether to include an example image')
+});
+const resourceReferenceInput = z.object({
+  resourceId: z.number().int().min(1).max(STATIC_RESOURCE_COUNT).describe(`ID of the resource to embed (1-${STATIC_RESOURCE_COUNT})`)
+});
+const resourceLinksInput = z.object({ count: z.number().int().min(1).max(10).default(3).describe('Number of resource links to return (1-10)') });
+const weatherInput = z.object({ location: z.string().min(1).describe('City name or zip code') });
+const weatherSchema = z.object({
+  location: z.string(),
+  temperature: z.number().describe('Temperature in celsius'),
+  conditions: z.string(),
+  humidity: z.number().describe('Relative humidity in percent')
+});
+const primesInput = z.object({ count: z.number().int().min(1).max(100).default(10).describe('How many primes (1-100)') });
+const primesArraySchema = { type: 'array', items: { type: 'integer' }, description: 'The first `count` prime numbers' };
+const primesOutputModern = fromJsonSchema<number[]>(primesArraySchema);
+const primesOutputLegacy = fromJsonSchema<{ primes: number[] }>({ type: 'object', properties: { primes: primesArraySchema }, required: ['primes'] });
+const whoamiOutput = z.object({
+  authenticated: z.boolean(),
+  subject: z.string().nullable(),
+  clientId: z.string().nullable(),
+  scopes: z.array(z.string()),
+  expiresAt: z.number().nullable()
+});
+const adminStatsOutput = z.object({
+  uptimeSeconds: z.number(),
+  streamableSessions: z.number(),
+  sseSessions: z.number(),
+  listenStreams: z.number(),
+  storage: z.string()
+});
+
 export function registerTools(server: McpServer, env: FeatureEnv): void {
   server.registerTool(
     'echo',
     {
       title: 'Echo',
       description: 'Echoes back the message it is given.',
-      inputSchema: z.object({ message: z.string().describe('Message to echo') }),
+      inputSchema: echoInput,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       icons: ICONS.text
     },
@@ -64,7 +109,7 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
     {
       title: 'Add two numbers',
       description: 'Adds two numbers.',
-      inputSchema: z.object({ a: z.number().describe('First number'), b: z.number().describe('Second number') }),
+      inputSchema: addInput,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       icons: ICONS.tool
     },
@@ -77,10 +122,7 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
       title: 'Long-running operation',
       description:
         'Runs for `duration` seconds in `steps` steps, reporting progress after each step when the request carries a progressToken. Stops when the request is cancelled.',
-      inputSchema: z.object({
-        duration: z.number().min(0).max(600).default(10).describe('Duration of the operation in seconds'),
-        steps: z.number().int().min(1).max(100).default(5).describe('Number of steps')
-      }),
+      inputSchema: longRunningInput,
       annotations: { readOnlyHint: true, openWorldHint: false },
       icons: ICONS.tool
     },
@@ -123,10 +165,7 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
     {
       title: 'Annotated message',
       description: 'Returns content with annotations (audience, priority) that tell the client who should see it and how important it is.',
-      inputSchema: z.object({
-        messageType: z.enum(['error', 'success', 'debug']).describe('Type of message to demonstrate different annotation patterns'),
-        includeImage: z.boolean().default(false).describe('Whether to include an example image')
-      }),
+      inputSchema: annotatedMessageInput,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       icons: ICONS.text
     },
@@ -149,9 +188,7 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
     {
       title: 'Resource reference',
       description: `Returns one of the ${STATIC_RESOURCE_COUNT} static resources as an embedded resource.`,
-      inputSchema: z.object({
-        resourceId: z.number().int().min(1).max(STATIC_RESOURCE_COUNT).describe(`ID of the resource to embed (1-${STATIC_RESOURCE_COUNT})`)
-      }),
+      inputSchema: resourceReferenceInput,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       icons: ICONS.tool
     },
@@ -169,7 +206,7 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
     {
       title: 'Resource links',
       description: 'Returns resource links (type "resource_link") to the first `count` static resources, without their contents.',
-      inputSchema: z.object({ count: z.number().int().min(1).max(10).default(3).describe('Number of resource links to return (1-10)') }),
+      inputSchema: resourceLinksInput,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       icons: ICONS.tool
     },
@@ -188,18 +225,12 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
     }
   );
 
-  const weatherSchema = z.object({
-    location: z.string(),
-    temperature: z.number().describe('Temperature in celsius'),
-    conditions: z.string(),
-    humidity: z.number().describe('Relative humidity in percent')
-  });
   server.registerTool(
     'structuredContent',
     {
       title: 'Structured content (object)',
       description: 'Returns demo weather for a location as structuredContent matching an object outputSchema, plus the same JSON as text.',
-      inputSchema: z.object({ location: z.string().min(1).describe('City name or zip code') }),
+      inputSchema: weatherInput,
       outputSchema: weatherSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       icons: ICONS.tool
@@ -215,8 +246,6 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
   // modern era gets a bare array. 2025-11-25 requires `type: "object"` for
   // outputSchema and an object structuredContent, so 2025-era clients get the
   // same array wrapped as `{ "primes": [...] }`.
-  const primesInput = z.object({ count: z.number().int().min(1).max(100).default(10).describe('How many primes (1-100)') });
-  const arraySchema = { type: 'array', items: { type: 'integer' }, description: 'The first `count` prime numbers' };
   server.registerTool(
     'getPrimes',
     {
@@ -224,10 +253,7 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
       description:
         'Returns the first `count` prime numbers as structuredContent. On MCP 2026-07-28 the result is a JSON array; on 2025 revisions (object-only structured output) it is wrapped as {"primes": [...]}.',
       inputSchema: primesInput,
-      outputSchema:
-        env.era === 'modern'
-          ? fromJsonSchema<number[]>(arraySchema)
-          : fromJsonSchema<{ primes: number[] }>({ type: 'object', properties: { primes: arraySchema }, required: ['primes'] }),
+      outputSchema: env.era === 'modern' ? primesOutputModern : primesOutputLegacy,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       icons: ICONS.tool
     },
@@ -243,13 +269,7 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
     {
       title: 'Who am I',
       description: 'Returns the authenticated caller: subject, client id, scopes and token expiry (from the validated access token).',
-      outputSchema: z.object({
-        authenticated: z.boolean(),
-        subject: z.string().nullable(),
-        clientId: z.string().nullable(),
-        scopes: z.array(z.string()),
-        expiresAt: z.number().nullable()
-      }),
+      outputSchema: whoamiOutput,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       icons: ICONS.user
     },
@@ -278,13 +298,7 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
       // The RS bearer gate answers 403 from TOOL_REQUIRED_SCOPES; this is the
       // same rule at the SDK layer, in case the tool is mounted elsewhere.
       scopeChallenge: requireScopes(adminScopes[0]!, ...adminScopes.slice(1)),
-      outputSchema: z.object({
-        uptimeSeconds: z.number(),
-        streamableSessions: z.number(),
-        sseSessions: z.number(),
-        listenStreams: z.number(),
-        storage: z.string()
-      })
+      outputSchema: adminStatsOutput
     },
     async (ctx: ServerContext) => {
       const auth = ctx.http?.authInfo;

@@ -1,0 +1,106 @@
+/**
+ * CPU profile of the authenticated echo hot path (issue 7): starts our server
+ * (internal mode, memory store) under `node --cpu-prof`, drives one path with
+ * autocannon (the same request bench/run.ts sends), stops it with SIGTERM so
+ * V8 writes the profile, then prints bench/profile-summary.ts for it.
+ *
+ * Usage: tsx bench/profile.ts [session|stateless|both]   (default both: one process per path)
+ * Environment: PROFILE_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 32),
+ * PROFILE_DIR (default /tmp/prof), PROFILE_FLOOR=1 profiles bench/floor-server.ts instead.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import autocannon from 'autocannon';
+
+import { freePort } from '../test/helpers/free-port.js';
+import { obtainTokens } from '../test/helpers/oauth.js';
+
+const DURATION = Number(process.env.PROFILE_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const DIR = process.env.PROFILE_DIR ?? '/tmp/prof';
+const FLOOR = process.env.PROFILE_FLOOR === '1';
+const which = process.argv[2] ?? 'both';
+const MODERN = '2026-07-28';
+const LEGACY = '2025-11-25';
+
+const jsonHeaders = (token?: string): Record<string, string> => ({
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  ...(token ? { authorization: `Bearer ${token}` } : {})
+});
+const echoCall = (id: number, modern: boolean) =>
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: {
+      name: 'echo',
+      arguments: { message: 'hello' },
+      ...(modern
+        ? { _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' }, 'io.modelcontextprotocol/clientCapabilities': {} } }
+        : {})
+    }
+  });
+
+async function profileOne(path: 'session' | 'stateless'): Promise<string> {
+  const dir = join(DIR, `${FLOOR ? 'floor' : 'ours'}-${path}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const base = FLOOR ? `http://127.0.0.1:${port}` : `http://localhost:${port}`;
+  const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', ...(FLOOR ? ['bench/floor-server.ts', String(port)] : ['src/index.ts'])];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, PORT: String(port), AUTH_MODE: 'internal', LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000' },
+    stdio: ['ignore', 'ignore', 'inherit']
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const res = await fetch(FLOOR ? `${base}/mcp` : `${base}/health`);
+      await res.text();
+      if (res.status < 500) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error('server did not start');
+    await new Promise(r => setTimeout(r, 200));
+  }
+  const token = FLOOR ? undefined : (await obtainTokens(base, { scope: 'mcp' })).accessToken;
+  const mcpUrl = `${base}/mcp`;
+  let headers: Record<string, string>;
+  if (path === 'session') {
+    const init = await fetch(mcpUrl, {
+      method: 'POST',
+      headers: { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } })
+    });
+    await init.text();
+    const sid = init.headers.get('mcp-session-id')!;
+    headers = { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': sid };
+    await (await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+  } else {
+    headers = { ...jsonHeaders(token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
+  }
+  const warm = await fetch(mcpUrl, { method: 'POST', headers, body: echoCall(1, path === 'stateless') });
+  const text = await warm.text();
+  if (!text.includes('Echo: hello')) throw new Error(`warm-up failed: ${warm.status} ${text.slice(0, 200)}`);
+  const r = await autocannon({ url: mcpUrl, method: 'POST', connections: CONNECTIONS, duration: DURATION, headers, body: echoCall(2, path === 'stateless') });
+  console.log(`${FLOOR ? 'floor' : 'ours'} ${path}: ${r.requests.average} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors + r.timeouts}, non-2xx ${r.non2xx}`);
+  await new Promise<void>(resolve => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+  // The main thread's profile is the largest (the tsx ESM loader worker writes a small one too).
+  const file = readdirSync(dir)
+    .filter(f => f.endsWith('.cpuprofile'))
+    .map(f => join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (!file) throw new Error(`no profile written in ${dir}`);
+  return file;
+}
+
+for (const path of which === 'both' ? (['session', 'stateless'] as const) : [which as 'session' | 'stateless']) {
+  const file = await profileOne(path);
+  spawnSync(process.execPath, ['--import', 'tsx', 'bench/profile-summary.ts', file, '--top', process.env.PROFILE_TOP ?? '30'], { stdio: 'inherit' });
+}
