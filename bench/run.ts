@@ -156,6 +156,8 @@ const echoCall = (id: number, modern: boolean) =>
     }
   });
 
+let nextId = 2;
+
 async function loadOnce(name: string, mcpUrl: string, headers: Record<string, string>, modern: boolean): Promise<LoadResult> {
   // One warm-up call: fills caches (introspection) and JIT paths, and proves the request is right.
   const check = await fetch(mcpUrl, { method: 'POST', headers, body: echoCall(1, modern) });
@@ -167,7 +169,9 @@ async function loadOnce(name: string, mcpUrl: string, headers: Record<string, st
     connections: CONNECTIONS,
     duration: DURATION,
     headers,
-    body: echoCall(2, modern)
+    // Every request gets its own JSON-RPC id: on a 2025 session, concurrent
+    // requests sharing an id would collide in the transport's response routing.
+    requests: [{ method: 'POST', setupRequest: req => ({ ...req, body: echoCall(nextId++, modern) }) }]
   });
   const r: LoadResult = {
     name,
