@@ -336,9 +336,14 @@ async function main(): Promise<void> {
     const asPort = await freePort();
     const secret = 'bench-introspection-secret-0123456789abcdef';
     const asUrl = `http://localhost:${asPort}`;
-    const asChild = await startProcess('auth_server', ['--import', 'tsx', 'src/index.ts'], { AUTH_MODE: 'auth_server', PORT: String(asPort), INTROSPECTION_CLIENT_ID: 'bench-rs', INTROSPECTION_CLIENT_SECRET: secret }, `${asUrl}/health`);
     const rsPort = await freePort();
     const rsUrl = `http://localhost:${rsPort}`;
+    const asChild = await startProcess(
+      'auth_server',
+      ['--import', 'tsx', 'src/index.ts'],
+      { AUTH_MODE: 'auth_server', PORT: String(asPort), MCP_RESOURCE_URL: `${rsUrl}/mcp`, INTROSPECTION_CLIENT_ID: 'bench-rs', INTROSPECTION_CLIENT_SECRET: secret },
+      `${asUrl}/health`
+    );
     const rsChild = await startProcess(
       'external/introspection',
       ['--import', 'tsx', 'src/index.ts'],
@@ -362,6 +367,14 @@ async function main(): Promise<void> {
       { prefix: 'external/jwt', base: jwtUrl, token: issuer.token }
     ]);
     const internal = ref!;
+    // One token, every request of both introspection runs: how many times did the RS ask the AS?
+    const rsMetrics = await (await fetch(`${rsUrl}/metrics`)).text();
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(rsMetrics)?.[1] ?? NaN);
+    figures.introspection_calls_for_one_token = metric('introspection_calls_total');
+    figures.introspection_validations_for_one_token = metric('token_validations_total');
+    console.log(
+      `  introspection calls for one token under load: ${figures.introspection_calls_for_one_token} for ${figures.introspection_validations_for_one_token} validated requests (cache TTL ${60} s)`
+    );
     await stopProcess(rsChild);
     await stopProcess(asChild);
     await stopProcess(jwtChild);

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 
 import { createAuthorizationServer, type AuthorizationServer } from './auth/index.js';
-import type { Config } from './config.js';
+import { legacySseUrlFor, type Config } from './config.js';
 import { createHttpBasics, finalErrorHandler } from './http/basics.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMcpResourceServer, type McpResourceServer, type McpTimingOptions } from './mcp/index.js';
@@ -77,6 +77,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       port,
       baseUri,
       mcpUrl,
+      legacySseUrl: legacySseUrlFor(mcpUrl),
       issuer: config.mode === 'external' ? config.issuer : baseUri
     };
   }
@@ -108,7 +109,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let mcp: McpResourceServer | undefined;
   if (config.mode !== 'auth_server') {
     const validator: TokenValidator = as
-      ? createInProcessValidator({ introspect: as.introspect, audience: config.mcpUrl })
+      ? createInProcessValidator({ introspect: as.introspect, audience: [config.mcpUrl, config.legacySseUrl] })
       : await createExternalValidator({ config, logger: logger.child({ component: 'validator' }) });
     const rs = createProtectedResource({
       config,
@@ -117,7 +118,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       onOutcome: (outcome, reason) => metrics.authOutcomes.inc({ outcome, reason })
     });
     app.use(rs.router);
-    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, timing: options.mcpTiming });
+    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, authenticateLegacySse: rs.authenticateLegacySse, timing: options.mcpTiming });
     app.use(mcp.router);
     const mcpStats = mcp.stats.bind(mcp);
     metrics.gauge('mcp_active_sessions', 'Open 2025-era Streamable HTTP sessions on this instance', () => mcpStats().streamableSessions);

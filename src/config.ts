@@ -85,6 +85,15 @@ export interface Config {
   baseUri: string;
   /** Canonical MCP server URL (RFC 8707 resource, RFC 9728 `resource`). */
   mcpUrl: string;
+  /**
+   * URL of the deprecated 2024-11-05 HTTP+SSE endpoint (`GET /sse`), derived
+   * from `mcpUrl` by `legacySseUrlFor` (same origin, sibling path `sse`). The
+   * same protected resource reached through the other transport: its own
+   * RFC 9728 document (SDK clients require `resource` to prefix the URL they
+   * connect to), accepted by the AS as a `resource`, accepted by the RS as an
+   * audience on every endpoint.
+   */
+  legacySseUrl: string;
   /** Issuer of the authorization server this process trusts or is. */
   issuer: string;
   logLevel: string;
@@ -147,6 +156,15 @@ const list = (s: string) =>
 
 const stripSlash = (s: string) => s.replace(/\/+$/, '');
 
+/**
+ * The legacy HTTP+SSE URL of the server whose MCP URL is `mcpUrl`: same
+ * origin, the path's last segment replaced by `sse`
+ * (`https://host/mcp` -> `https://host/sse`, `https://host/t/mcp` -> `https://host/t/sse`).
+ */
+export function legacySseUrlFor(mcpUrl: string): string {
+  return new URL('sse', mcpUrl).href;
+}
+
 export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
   const parsed = Env.safeParse(raw);
   if (!parsed.success) {
@@ -188,6 +206,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     port,
     baseUri,
     mcpUrl,
+    legacySseUrl: legacySseUrlFor(mcpUrl),
     issuer,
     logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN || undefined,

@@ -100,11 +100,17 @@ export function checkPkce(q: URLSearchParams): string {
   return challenge;
 }
 
-/** RFC 8707: defaults to, and must equal, the canonical MCP URL. */
+/**
+ * RFC 8707: defaults to the canonical MCP URL; otherwise must be one of the
+ * URLs of this MCP server (`ctx.resources`: the MCP URL or the legacy
+ * HTTP+SSE URL), compared exactly. A token has one audience, so a request
+ * naming two different resources is refused too.
+ */
 export function checkResource(ctx: AsContext, q: URLSearchParams): string {
-  const resources = q.getAll('resource').filter(r => r !== '');
-  if (resources.some(r => r !== ctx.resource)) throw new OAuthError('invalid_target', { reason: 'resource is not this MCP server' });
-  return ctx.resource;
+  const resources = [...new Set(q.getAll('resource').filter(r => r !== ''))];
+  if (resources.some(r => !ctx.resources.includes(r))) throw new OAuthError('invalid_target', { reason: 'resource is not this MCP server' });
+  if (resources.length > 1) throw new OAuthError('invalid_target', { reason: 'more than one resource requested' });
+  return resources[0] ?? ctx.resource;
 }
 
 export function parseScopes(raw: string | undefined): string[] | undefined {

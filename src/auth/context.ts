@@ -37,8 +37,13 @@ export interface AsContext {
   /** Milliseconds since the epoch. */
   now(): number;
   issuer: string;
-  /** The one resource (RFC 8707) tokens are issued for: the canonical MCP URL. */
+  /** The default resource (RFC 8707) tokens are issued for: the canonical MCP URL. */
   resource: string;
+  /**
+   * Every resource a client may name: the MCP URL and the legacy HTTP+SSE URL
+   * of the same server (`config.legacySseUrl`). The requested one becomes the token's `aud`.
+   */
+  resources: readonly string[];
   /** Resource-server credentials provisioned from configuration; may introspect every token. */
   resourceServerClient?: { clientId: string; secretHash: string };
   /** Metrics hook: one call per successful token response. */

@@ -91,6 +91,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     now: options.now ?? Date.now,
     issuer: config.issuer,
     resource: config.mcpUrl,
+    resources: [config.mcpUrl, config.legacySseUrl],
     records: createRecords(store, key => logger.error({ event: 'corrupt_record', key: key.split(':').slice(0, 2).join(':') }, 'stored record failed validation; treated as absent')),
     resourceServerClient: rs ? { clientId: rs.clientId, secretHash: sha256(rs.clientSecret) } : undefined,
     onTokensIssued: options.onTokensIssued

@@ -6,8 +6,8 @@
  *
  *   /mcp POST     hostOrigin → cors → jsonBody → authenticate → rejectMalformedJson → era routing
  *   /mcp GET|DEL  hostOrigin → cors → authenticate → session routing
- *   /sse GET      hostOrigin → cors → authenticate → open stream
- *   /message POST hostOrigin → cors → jsonBody → authenticate → rejectMalformedJson → deliver
+ *   /sse GET      hostOrigin → cors → authenticateLegacySse → open stream
+ *   /message POST hostOrigin → cors → jsonBody → authenticateLegacySse → rejectMalformedJson → deliver
  *
  * Host/Origin first (DNS rebinding: a foreign page gets 403 before anything
  * else), then CORS (preflights never need a token), then the body (so the
@@ -64,6 +64,11 @@ export interface McpResourceServerOptions {
   logger: Logger;
   /** Bearer gate from src/rs: sets `req.auth` (SDK AuthInfo with `extra.subject`) or answers the challenge. */
   authenticate: RequestHandler;
+  /**
+   * The gate for `GET /sse` and `POST /message` (its challenges name the /sse
+   * metadata document, so legacy clients can discover the AS). Default: `authenticate`.
+   */
+  authenticateLegacySse?: RequestHandler;
   timing?: McpTimingOptions;
 }
 
@@ -154,8 +159,9 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   router.get('/mcp', authenticate, streamable.get);
   router.delete('/mcp', authenticate, streamable.delete);
   router.all('/mcp', methodNotAllowed);
-  router.get('/sse', authenticate, sse.open);
-  router.post('/message', body, authenticate, rejectMalformedJson, sse.message);
+  const authenticateLegacy = options.authenticateLegacySse ?? authenticate;
+  router.get('/sse', authenticateLegacy, sse.open);
+  router.post('/message', body, authenticateLegacy, rejectMalformedJson, sse.message);
 
   let closing: Promise<void> | undefined;
   return {

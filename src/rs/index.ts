@@ -2,7 +2,7 @@
  * The protected-resource side: RFC 9728 metadata and the bearer-token gate.
  * Knows only the TokenValidator seam, never the AS (scripts/check-boundaries.mjs).
  */
-import type { Router, RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -29,43 +29,70 @@ export interface ProtectedResourceOptions {
 }
 
 export interface ProtectedResource {
-  /** `/.well-known/oauth-protected-resource[/mcp]` with CORS and OPTIONS. */
+  /**
+   * `/.well-known/oauth-protected-resource[/mcp]` and
+   * `/.well-known/oauth-protected-resource/sse`, with CORS and OPTIONS.
+   */
   router: Router;
   /**
-   * Express middleware for /mcp, /sse, /message: on success sets `req.auth`
-   * (the SDK's AuthInfo, with `extra.subject`); otherwise answers 401/403/503
-   * with the RFC 6750 challenge.
+   * Express middleware for /mcp: on success sets `req.auth` (the SDK's
+   * AuthInfo, with `extra.subject`); otherwise answers 401/403/503 with the
+   * RFC 6750 challenge naming the /mcp metadata document.
    */
   authenticate: RequestHandler;
-  /** The URL advertised in `resource_metadata="…"`. */
+  /**
+   * The same gate for the legacy HTTP+SSE endpoints (/sse, /message): its
+   * challenges name the /sse metadata document, `req.auth.resource` is the
+   * legacy SSE URL. Same validator, so a token for either URL works on both.
+   */
+  authenticateLegacySse: RequestHandler;
+  /** The URL advertised in `resource_metadata="…"` by `authenticate`. */
   resourceMetadataUrl: string;
+  /** The URL advertised in `resource_metadata="…"` by `authenticateLegacySse`. */
+  legacySseResourceMetadataUrl: string;
 }
 
 export function createProtectedResource(options: ProtectedResourceOptions): ProtectedResource {
   const { config, validator, logger } = options;
   const toolScopes = options.toolScopes ?? TOOL_REQUIRED_SCOPES;
-  const resource = config.mcpUrl;
-  const resourceMetadataUrl = protectedResourceMetadataUrl(resource);
   const scopesSupported = [...new Set([BASE_SCOPE, 'mcp:admin', ...Object.values(toolScopes).flat()])];
 
-  const router = createProtectedResourceMetadataRouter({
-    resource,
-    authorizationServers: [config.issuer],
-    scopesSupported,
-    resourceName: 'MCP Feature Reference Server'
+  // One protected resource, two URLs (one per transport): one metadata document and one challenge each.
+  const endpoints = [
+    { resource: config.mcpUrl, rootFallback: true },
+    { resource: config.legacySseUrl, rootFallback: false }
+  ].map(({ resource, rootFallback }) => {
+    const resourceMetadataUrl = protectedResourceMetadataUrl(resource);
+    const router = createProtectedResourceMetadataRouter({
+      resource,
+      authorizationServers: [config.issuer],
+      scopesSupported,
+      resourceName: 'MCP Feature Reference Server',
+      rootFallback
+    });
+    const authenticate = createBearerGate({
+      validator,
+      resource,
+      resourceMetadataUrl,
+      scope: BASE_SCOPE,
+      toolScopes,
+      impliedScopes: IMPLIED_SCOPES,
+      maxBodyBytes: config.maxBodyBytes,
+      logger,
+      onOutcome: options.onOutcome
+    });
+    return { router, authenticate, resourceMetadataUrl };
   });
+  const [mcp, legacy] = endpoints as [(typeof endpoints)[0], (typeof endpoints)[0]];
 
-  const authenticate = createBearerGate({
-    validator,
-    resource,
-    resourceMetadataUrl,
-    scope: BASE_SCOPE,
-    toolScopes,
-    impliedScopes: IMPLIED_SCOPES,
-    maxBodyBytes: config.maxBodyBytes,
-    logger,
-    onOutcome: options.onOutcome
-  });
+  const router = Router();
+  router.use(mcp.router, legacy.router);
 
-  return { router, authenticate, resourceMetadataUrl };
+  return {
+    router,
+    authenticate: mcp.authenticate,
+    authenticateLegacySse: legacy.authenticate,
+    resourceMetadataUrl: mcp.resourceMetadataUrl,
+    legacySseResourceMetadataUrl: legacy.resourceMetadataUrl
+  };
 }

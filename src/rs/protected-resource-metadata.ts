@@ -11,6 +11,12 @@
  * clients compare it with the URL they used) and name the AS this server
  * trusts: itself in internal mode, `AUTH_SERVER_URL` in external mode.
  *
+ * The deprecated HTTP+SSE transport is the same server at another URL, so it
+ * has its own document, `/.well-known/oauth-protected-resource/sse` with
+ * `resource` = the legacy SSE URL (`rootFallback: false`: the root stays the
+ * MCP URL's). SDK clients accept a `resource` only when it is a path prefix
+ * of the URL they connect to (same origin), so `/mcp` would be refused for `/sse`.
+ *
  * Browsers (e.g. the MCP Inspector) read it cross-origin: every route answers
  * CORS preflights and carries `Access-Control-Allow-Origin: *` (public,
  * credential-free data).
@@ -26,6 +32,8 @@ export interface ProtectedResourceMetadataOptions {
   scopesSupported: readonly string[];
   resourceName?: string;
   resourceDocumentation?: string;
+  /** Serve the root well-known URI too (default true). Only one resource per origin may have it. */
+  rootFallback?: boolean;
 }
 
 /** RFC 9728 §2 document. */
@@ -55,11 +63,12 @@ export function protectedResourceMetadataUrl(resource: string): string {
   return getOAuthProtectedResourceMetadataUrl(new URL(resource));
 }
 
-/** The well-known paths this process serves for `resource`: the path-specific one first, then the root. */
-export function protectedResourceMetadataPaths(resource: string): string[] {
+/** The well-known paths this process serves for `resource`: the path-specific one first, then the root (unless `rootFallback` is false). */
+export function protectedResourceMetadataPaths(resource: string, rootFallback = true): string[] {
   const path = new URL(resource).pathname.replace(/\/+$/, '');
   const root = '/.well-known/oauth-protected-resource';
-  return path ? [`${root}${path}`, root] : [root];
+  if (!path) return [root];
+  return rootFallback ? [`${root}${path}`, root] : [`${root}${path}`];
 }
 
 const CORS_HEADERS = {
@@ -86,6 +95,6 @@ export function createProtectedResourceMetadataRouter(o: ProtectedResourceMetada
     res.status(200).send(body);
   };
   const router = Router();
-  for (const path of protectedResourceMetadataPaths(o.resource)) router.all(path, serve);
+  for (const path of protectedResourceMetadataPaths(o.resource, o.rootFallback ?? true)) router.all(path, serve);
   return router;
 }

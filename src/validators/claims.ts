@@ -12,15 +12,21 @@ export function audiencesOf(aud: unknown): string[] {
 }
 
 /**
- * Compares a token audience with the expected one. Exact string comparison,
- * except that one trailing slash is ignored on either side: RFC 8707
- * resources are URIs, and the MCP spec asks for the no-trailing-slash form
- * while some authorization servers append one.
+ * The audience(s) a validator accepts: one value, or several URLs of the same
+ * server (the MCP URL and the legacy HTTP+SSE URL); a token matching any one is accepted.
  */
-export function audienceMatches(audiences: readonly string[], expected: string): boolean {
+export type ExpectedAudience = string | readonly string[];
+
+/**
+ * Compares a token audience with the expected one(s). Exact string
+ * comparison, except that one trailing slash is ignored on either side: RFC
+ * 8707 resources are URIs, and the MCP spec asks for the no-trailing-slash
+ * form while some authorization servers append one.
+ */
+export function audienceMatches(audiences: readonly string[], expected: ExpectedAudience): boolean {
   const trim = (s: string) => (s.endsWith('/') ? s.slice(0, -1) : s);
-  const want = trim(expected);
-  return audiences.some(a => a === expected || trim(a) === want);
+  const wanted = typeof expected === 'string' ? [expected] : expected;
+  return wanted.some(e => audiences.some(a => a === e || trim(a) === trim(e)));
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import type { IntrospectionResponse } from '../shared/introspection-response.js';
 import { StoreUnavailableError } from '../store/store.js';
-import { audienceMatches, audiencesOf, clientIdOf, epochSeconds, requireSubject, scopesOf } from './claims.js';
+import { audienceMatches, audiencesOf, clientIdOf, epochSeconds, requireSubject, scopesOf, type ExpectedAudience } from './claims.js';
 import { InvalidTokenError, ValidatorUnavailableError, type AuthInfo, type TokenValidator } from './token-validator.js';
 
 /** The RFC 7662 §2.2 answer this validator reads. */
@@ -17,8 +17,8 @@ export type IntrospectionResult = IntrospectionResponse;
 export interface InProcessValidatorOptions {
   /** The AS function behind `/introspect`. Rejects with `StoreUnavailableError` when storage is down. */
   introspect: (token: string) => Promise<IntrospectionResult | { active: boolean }>;
-  /** Expected audience: the canonical MCP URL (RFC 8707). */
-  audience: string;
+  /** Expected audience(s): the canonical MCP URL (RFC 8707) and the legacy HTTP+SSE URL of the same server. */
+  audience: ExpectedAudience;
   /** Clock in seconds since the epoch (tests freeze it). */
   now?: () => number;
 }
@@ -26,7 +26,9 @@ export interface InProcessValidatorOptions {
 export function createInProcessValidator(options: InProcessValidatorOptions): TokenValidator {
   const { introspect, audience } = options;
   const now = options.now ?? epochSeconds;
-  if (!audience) throw new TypeError('createInProcessValidator: audience is required');
+  if (typeof audience === 'string' ? !audience : audience.length === 0 || audience.some(a => !a)) {
+    throw new TypeError('createInProcessValidator: audience is required');
+  }
 
   return {
     async validate(token: string): Promise<AuthInfo> {
@@ -43,7 +45,7 @@ export function createInProcessValidator(options: InProcessValidatorOptions): To
 }
 
 /** Shared with the HTTP introspection validator: RFC 7662 response -> AuthInfo, or InvalidTokenError. */
-export function toAuthInfo(token: string, r: IntrospectionResult, audience: string | undefined, nowSeconds: number, issuer?: string): AuthInfo {
+export function toAuthInfo(token: string, r: IntrospectionResult, audience: ExpectedAudience | undefined, nowSeconds: number, issuer?: string): AuthInfo {
   if (r.active !== true) throw new InvalidTokenError('inactive');
   if (typeof r.exp !== 'number') throw new InvalidTokenError('missing_exp');
   if (r.exp <= nowSeconds) throw new InvalidTokenError('expired');

@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Logger } from '../logger.js';
+import type { ExpectedAudience } from './claims.js';
 import { toAuthInfo, type IntrospectionResult } from './in-process.js';
 import {
   InvalidTokenError,
@@ -43,8 +44,8 @@ export interface IntrospectionValidatorOptions {
   authMethod?: 'client_secret_basic' | 'client_secret_post';
   /** Expected `iss` when the answer carries one. */
   issuer?: string;
-  /** Expected audience; `undefined` skips the `aud` check (a provider profile checks something else). */
-  audience: string | undefined;
+  /** Expected audience(s), any one matching; `undefined` skips the `aud` check (a provider profile checks something else). */
+  audience: ExpectedAudience | undefined;
   /** Extra provider checks on the raw answer (throw `InvalidTokenError`). */
   checkClaims?: (claims: Record<string, unknown>) => void;
   /** Positive cache lifetime cap in seconds; 0 disables caching. Default 60. */

@@ -18,7 +18,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 
 import type { Logger } from '../logger.js';
-import { audiencesOf, clientIdOf, requireSubject, scopesOf } from './claims.js';
+import { audiencesOf, clientIdOf, requireSubject, scopesOf, type ExpectedAudience } from './claims.js';
 import { InvalidTokenError, ValidatorUnavailableError, type AuthInfo, type TokenValidator, type ValidatorStats } from './token-validator.js';
 
 export interface JwtValidatorOptions {
@@ -26,8 +26,8 @@ export interface JwtValidatorOptions {
   issuer: string;
   /** The AS `jwks_uri`. */
   jwksUri: string;
-  /** Expected `aud`; `undefined` skips it (the profile's `checkClaims` must then bind the token to us). */
-  audience: string | undefined;
+  /** Expected `aud`, any one matching; `undefined` skips it (the profile's `checkClaims` must then bind the token to us). */
+  audience: ExpectedAudience | undefined;
   /** Signature algorithms accepted (`JWT_ALGORITHMS`). `none` and HMAC algorithms are refused at build time. */
   algorithms: readonly string[];
   /** Required header `typ` (e.g. `at+jwt`); `undefined` when the provider does not set one. */
@@ -96,7 +96,7 @@ export function createJwtValidator(options: JwtValidatorOptions): TokenValidator
 
   const verifyOptions = (): JWTVerifyOptions => ({
     issuer,
-    ...(audience !== undefined ? { audience } : {}),
+    ...(audience !== undefined ? { audience: typeof audience === 'string' ? audience : [...audience] } : {}),
     algorithms,
     ...(typ ? { typ } : {}),
     clockTolerance: clockToleranceSeconds,

@@ -17,6 +17,7 @@
 import type { JWTPayload } from 'jose';
 
 import { ConfigError, type Config } from '../config.js';
+import type { ExpectedAudience } from './claims.js';
 import { InvalidTokenError } from './token-validator.js';
 
 export type ProviderName = Config['external']['provider'];
@@ -28,8 +29,12 @@ export interface ProviderProfile {
   readonly strategies: readonly Strategy[];
   /** Required JWT header `typ`, when the provider sets one. */
   readonly jwtTyp?: string;
-  /** Expected `aud`; `undefined` when the profile binds tokens to us another way. */
-  readonly audience: string | undefined;
+  /**
+   * Expected `aud`: `TOKEN_AUDIENCE` when set (the one audience, whichever
+   * endpoint, /sse included); otherwise the MCP URL or the legacy HTTP+SSE URL
+   * of this server. `undefined` when the profile binds tokens to us another way.
+   */
+  readonly audience: ExpectedAudience | undefined;
   /** Provider-specific checks on a verified JWT payload or an introspection answer. */
   checkClaims(claims: JWTPayload | Record<string, unknown>): void;
 }
@@ -39,7 +44,7 @@ const ENTRA_V2_ISSUER = /^https:\/\/login\.microsoftonline\.com\/[^/]+\/v2\.0$/;
 /** Builds the profile for `config.external.provider`, or throws `ConfigError` naming the variable to fix. */
 export function providerProfile(config: Config): ProviderProfile {
   const ext = config.external;
-  const audience = ext.audience ?? config.mcpUrl;
+  const audience: ExpectedAudience = ext.audience ?? [config.mcpUrl, config.legacySseUrl];
   const issuer = config.issuer;
   const none = () => undefined;
 

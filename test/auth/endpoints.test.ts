@@ -231,6 +231,42 @@ describe('authorization endpoint and pages', () => {
     assert.equal(new URL(res.headers.get('location')!).searchParams.get('error'), 'invalid_target');
   });
 
+  test('the legacy HTTP+SSE URL of the same server is accepted as resource and becomes the audience', async () => {
+    const sseUrl = `${as.url}/sse`;
+    const t = await obtainTokens(as.url, { resource: sseUrl });
+    const info = await introspect(md, rsCaller, t.accessToken);
+    assert.equal(info.body.active, true);
+    assert.equal(info.body.aud, sseUrl);
+    // Refresh keeps the audience; naming the other URL of the server at /token is not the grant's resource.
+    const other = await refreshRequest(t, t.refreshToken!, { resource: `${as.url}/mcp` });
+    assert.equal(other.status, 400);
+    assert.equal(((await other.json()) as { error: string }).error, 'invalid_target');
+    const refreshed = await refreshTokens(as.url, t);
+    assert.equal((await introspect(md, rsCaller, refreshed.accessToken)).body.aud, sseUrl);
+  });
+
+  test('/authorize shows the consent page for resource=<issuer>/sse and refuses a look-alike or another server', async () => {
+    const client = await registerClient(as.url);
+    const url = (resource: string) => authorizationUrl(md, { clientId: client.clientId, redirectUri: client.redirectUris[0], challenge: pkcePair().challenge, state: 's', resource });
+    const ok = await fetch(url(`${as.url}/sse`), { redirect: 'manual' });
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), new RegExp(`Resource: <span class="host">${as.url}/sse</span>`));
+    for (const resource of ['https://other.example/sse', `${as.url}/sse/`, `${as.url}/message`, `${as.url}/ssex`]) {
+      const res = await fetch(url(resource), { redirect: 'manual' });
+      assert.equal(res.status, 303, resource);
+      assert.equal(new URL(res.headers.get('location')!).searchParams.get('error'), 'invalid_target', resource);
+    }
+  });
+
+  test('two different resources in one request are invalid_target (a token has one audience)', async () => {
+    const client = await registerClient(as.url);
+    const url = new URL(authorizationUrl(md, { clientId: client.clientId, redirectUri: client.redirectUris[0], challenge: pkcePair().challenge, resource: `${as.url}/mcp` }));
+    url.searchParams.append('resource', `${as.url}/sse`);
+    const res = await fetch(url, { redirect: 'manual' });
+    assert.equal(res.status, 303);
+    assert.equal(new URL(res.headers.get('location')!).searchParams.get('error'), 'invalid_target');
+  });
+
   test('response_type other than code is unsupported_response_type', async () => {
     const client = await registerClient(as.url);
     const url = new URL(authorizationUrl(md, { clientId: client.clientId, redirectUri: client.redirectUris[0], challenge: pkcePair().challenge }));

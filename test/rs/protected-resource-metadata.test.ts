@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 
 import express from 'express';
 
-import { loadConfig } from '../../src/config.js';
+import { legacySseUrlFor, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createProtectedResource } from '../../src/rs/index.js';
 import { protectedResourceMetadataPaths, protectedResourceMetadataUrl } from '../../src/rs/protected-resource-metadata.js';
@@ -55,8 +55,41 @@ describe('Protected resource metadata (RFC 9728)', () => {
     assert.deepEqual(await res.json(), expected);
   });
 
+  it('serves a document for the legacy HTTP+SSE endpoint at /.well-known/oauth-protected-resource/sse, resource = the /sse URL', async () => {
+    const res = await fetch(`${base}/.well-known/oauth-protected-resource/sse`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    assert.deepEqual(await res.json(), { ...expected, resource: 'http://localhost:4777/sse' });
+  });
+
+  it('leaves the root document to the MCP URL and serves nothing for other paths', async () => {
+    assert.equal(((await (await fetch(`${base}/.well-known/oauth-protected-resource`)).json()) as { resource: string }).resource, 'http://localhost:4777/mcp');
+    for (const path of ['/.well-known/oauth-protected-resource/message', '/.well-known/oauth-protected-resource/sse/x']) {
+      const res = await fetch(`${base}${path}`);
+      assert.equal(res.status, 404, path);
+      await res.body?.cancel();
+    }
+  });
+
+  it('advertises the /sse document in the legacy challenges', () => {
+    assert.equal(config.legacySseUrl, 'http://localhost:4777/sse');
+    const rs = createProtectedResource({ config, validator: noValidator, logger });
+    assert.equal(rs.resourceMetadataUrl, 'http://localhost:4777/.well-known/oauth-protected-resource/mcp');
+    assert.equal(rs.legacySseResourceMetadataUrl, 'http://localhost:4777/.well-known/oauth-protected-resource/sse');
+  });
+
+  it('derives the legacy SSE URL from the MCP URL: same origin, sibling path (MCP_RESOURCE_URL in auth_server mode)', () => {
+    assert.equal(legacySseUrlFor('https://mcp.example.com/mcp'), 'https://mcp.example.com/sse');
+    assert.equal(legacySseUrlFor('https://host.example/tenant/mcp'), 'https://host.example/tenant/sse');
+    assert.equal(loadConfig({ BASE_URI: 'https://host.example/tenant' }).legacySseUrl, 'https://host.example/tenant/sse');
+    const as = loadConfig({ AUTH_MODE: 'auth_server', BASE_URI: 'https://as.example.com', MCP_RESOURCE_URL: 'https://mcp.example.com/mcp/' });
+    assert.equal(as.mcpUrl, 'https://mcp.example.com/mcp');
+    assert.equal(as.legacySseUrl, 'https://mcp.example.com/sse');
+  });
+
   it('answers CORS preflights on every metadata route with 204 and the allowed methods and headers', async () => {
-    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/sse']) {
       const res = await fetch(`${base}${path}`, {
         method: 'OPTIONS',
         headers: { origin: 'http://inspector.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'mcp-protocol-version' }
@@ -88,6 +121,9 @@ describe('Protected resource metadata (RFC 9728)', () => {
       assert.equal(doc.resource, 'https://mcp.example.com/mcp');
       assert.deepEqual(doc.authorization_servers, ['https://tenant.auth0.com/']);
       assert.equal(s.rs.resourceMetadataUrl, 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp');
+      const sse = (await (await fetch(`${s.base}/.well-known/oauth-protected-resource/sse`)).json()) as Record<string, unknown>;
+      assert.equal(sse.resource, 'https://mcp.example.com/sse');
+      assert.deepEqual(sse.authorization_servers, ['https://tenant.auth0.com/']);
     } finally {
       await new Promise<void>(r => s.server.close(() => r()));
     }

@@ -52,6 +52,23 @@ describe('In-process validator (internal mode)', () => {
     assert.equal((await v.validate('tok')).subject, 'user-1');
   });
 
+  it('with two expected audiences (MCP URL and legacy /sse URL), accepts either and refuses any other', async () => {
+    const SSE = 'http://localhost:3999/sse';
+    const make = (aud: string | string[]) =>
+      createInProcessValidator({ introspect: async () => active({ aud }), audience: [AUDIENCE, SSE], now: () => NOW });
+    assert.deepEqual((await make(SSE).validate('tok')).audience, [SSE]);
+    assert.deepEqual((await make(AUDIENCE).validate('tok')).audience, [AUDIENCE]);
+    assert.deepEqual((await make(['https://elsewhere.example', SSE]).validate('tok')).audience, ['https://elsewhere.example', SSE]);
+    for (const aud of ['https://other.example/sse', 'http://localhost:3998/sse', 'http://localhost:3999/message', 'http://localhost:3999']) {
+      await rejectsWith(make(aud).validate('tok'), 'audience');
+    }
+  });
+
+  it('refuses to be built without an audience', () => {
+    assert.throws(() => createInProcessValidator({ introspect: async () => active(), audience: [] }), TypeError);
+    assert.throws(() => createInProcessValidator({ introspect: async () => active(), audience: [AUDIENCE, ''] }), TypeError);
+  });
+
   it('refuses an inactive token', async () => {
     await rejectsWith(validatorFor({ active: false }).v.validate('tok'), 'inactive');
   });

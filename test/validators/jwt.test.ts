@@ -179,6 +179,23 @@ describe('Provider profiles applied to JWTs', () => {
   };
   const base = () => ({ iss: as.issuer, sub: 'u-1', exp: Math.floor(Date.now() / 1000) + 300 });
 
+  it('generic without TOKEN_AUDIENCE: accepts aud = the MCP URL or the legacy /sse URL of this server, nothing else', async () => {
+    const v = fromProfile({});
+    const sign = (aud: string) => signToken(key, { ...base(), aud }, { typ: 'at+jwt' });
+    assert.deepEqual((await v.validate(await sign('http://localhost:9999/mcp'))).audience, ['http://localhost:9999/mcp']);
+    assert.deepEqual((await v.validate(await sign('http://localhost:9999/sse'))).audience, ['http://localhost:9999/sse']);
+    for (const aud of ['http://localhost:9998/sse', 'https://other.example/sse', 'http://localhost:9999/message', 'http://localhost:9999']) {
+      await rejectsWith(v.validate(await sign(aud)), 'claim_aud');
+    }
+  });
+
+  it('with TOKEN_AUDIENCE set, that is the only audience (the /sse URL is refused too)', async () => {
+    const v = fromProfile({ TOKEN_AUDIENCE: 'https://api.example' });
+    await v.validate(await signToken(key, { ...base(), aud: 'https://api.example' }, { typ: 'at+jwt' }));
+    await rejectsWith(v.validate(await signToken(key, { ...base(), aud: 'http://localhost:9999/sse' }, { typ: 'at+jwt' })), 'claim_aud');
+    await rejectsWith(v.validate(await signToken(key, { ...base(), aud: 'http://localhost:9999/mcp' }, { typ: 'at+jwt' })), 'claim_aud');
+  });
+
   it('cognito: accepts an access token without aud whose client_id is COGNITO_CLIENT_ID', async () => {
     const v = fromProfile({ AUTH_PROVIDER: 'cognito', COGNITO_CLIENT_ID: 'app123' });
     const info = await v.validate(await signToken(key, { ...base(), token_use: 'access', client_id: 'app123', scope: 'mcp' }));
