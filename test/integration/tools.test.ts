@@ -337,7 +337,7 @@ for (const kind of KINDS) {
       assert.match((contents[0] as { text: string }).text, /ui\/initialize/);
       const result = await call('showPrimesApp', { count: 4 });
       assert.deepEqual(texts(result), ['The first 4 primes: 2, 3, 5, 7']);
-      assert.deepEqual(result.structuredContent, kind === '2026' ? [2, 3, 5, 7] : { primes: [2, 3, 5, 7] });
+      assert.deepEqual(result.structuredContent, { primes: [2, 3, 5, 7] });
     });
 
     it('whoami returns the caller identified by the OAuth token', async () => {
