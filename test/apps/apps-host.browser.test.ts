@@ -18,7 +18,7 @@
  * Screenshots go to test-artifacts/apps/.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,18 +28,18 @@ import { fileURLToPath } from 'node:url';
 
 import { Client, StreamableHTTPClientTransport, type CallToolResult, type Tool } from '@modelcontextprotocol/client';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
 
 import { startServer, type RunningServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { APP_RESOURCE_URI, APP_TOOL_NAME } from '../../src/mcp/features/apps.js';
 import { firstPrimes } from '../../src/mcp/features/tools.js';
+import { browserSkip, launchChromium } from '../helpers/browser.js';
 import { obtainTokens } from '../helpers/oauth.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts/apps';
 const HERE = dirname(fileURLToPath(import.meta.url));
-const skip = existsSync(CHROMIUM) ? false : `Chromium not installed at ${CHROMIUM}`;
+const skip = browserSkip;
 
 type Era = '2026' | '2025';
 
@@ -106,10 +106,7 @@ before(async () => {
   await new Promise<void>(resolve => hostServer.listen(0, '127.0.0.1', resolve));
   hostUrl = `http://127.0.0.1:${(hostServer.address() as AddressInfo).port}/`;
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

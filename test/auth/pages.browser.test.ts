@@ -4,19 +4,19 @@
  * test-artifacts/auth/ for a person to look at.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
+import { browserSkip, launchChromium } from '../helpers/browser.js';
 import { authorizationUrl, fetchMetadata, pkcePair, registerClient, type AsMetadata } from '../helpers/oauth.js';
 import { startAs, type TestAs } from './server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts/auth';
-const skip = existsSync(CHROMIUM) ? false : `Chromium not installed at ${CHROMIUM}`;
+const skip = browserSkip;
 
 let as: TestAs;
 let md: AsMetadata;
@@ -37,10 +37,7 @@ before(async () => {
   });
   await new Promise<void>(resolve => callbackServer.listen(0, '127.0.0.1', resolve));
   callbackBase = `http://127.0.0.1:${(callbackServer.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -13,7 +13,7 @@ import type {
   StoredOAuthClientInformation,
   StoredOAuthTokens
 } from '@modelcontextprotocol/client';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 
 /** OAuth client state kept in memory; records what the SDK did, for assertions. */
 export class TestOAuthProvider implements OAuthClientProvider {
@@ -84,11 +84,7 @@ export class TestOAuthProvider implements OAuthClientProvider {
   }
 }
 
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}
+export { launchChromium as launchBrowser } from '../helpers/browser.js';
 
 /**
  * Plays the person at the browser: opens the authorization URL, approves on
