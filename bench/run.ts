@@ -294,22 +294,47 @@ async function oauthFlowsPerSecond(base: string): Promise<number> {
   return done / ((Date.now() - started) / 1000);
 }
 
-async function idleSessionMemory(base: string, child: ChildProcess, token: string): Promise<{ perSessionBytes: number; baselineKiB: number; loadedKiB: number; afterKiB: number }> {
-  const mcpUrl = `${base}/mcp`;
-  // Warm the process first so that one-time allocations do not count against sessions.
-  for (let i = 0; i < 50; i++) await closeSession(mcpUrl, await openSession(mcpUrl, token), token);
-  await new Promise(r => setTimeout(r, 500));
-  const baselineKiB = rssKiB(child);
-  const ids: string[] = [];
-  for (let i = 0; i < 1000; i += 20) ids.push(...(await Promise.all(Array.from({ length: 20 }, () => openSession(mcpUrl, token)))));
-  await new Promise(r => setTimeout(r, 500));
-  const loadedKiB = rssKiB(child);
-  for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map(id => closeSession(mcpUrl, id, token)));
-  // Some unrelated traffic gives the collector a chance to run before the last reading.
-  for (let i = 0; i < 200; i++) await (await fetch(`${base}/health`)).text();
-  await new Promise(r => setTimeout(r, 1500));
-  const afterKiB = rssKiB(child);
-  return { perSessionBytes: ((loadedKiB - baselineKiB) * 1024) / 1000, baselineKiB, loadedKiB, afterKiB };
+/** Heap in use, from the server's own Prometheus metrics (prom-client's default collectors). */
+async function heapUsedKiB(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Math.round(Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(text)?.[1] ?? NaN) / 1024);
+}
+
+/**
+ * A fresh server process (so that earlier load runs do not inflate the
+ * baseline): RSS per 1,000 idle sessions, then three cycles of creating and
+ * deleting 1,000 sessions. V8 keeps a grown heap, so RSS need not return to
+ * the baseline; a leak shows as growth from cycle to cycle, in RSS and in the
+ * heap in use.
+ */
+async function idleSessionMemory(): Promise<{ perSessionBytes: number; baselineKiB: number; loadedKiB: number; afterKiB: number[]; heapAfterKiB: number[] }> {
+  const server = await startOurs('memory', { AUTH_MODE: 'internal' });
+  try {
+    const { accessToken: token } = await obtainTokens(server.url, { scope: 'mcp' });
+    const mcpUrl = `${server.url}/mcp`;
+    // Warm the process first so that one-time allocations do not count against sessions.
+    for (let i = 0; i < 50; i++) await closeSession(mcpUrl, await openSession(mcpUrl, token), token);
+    await new Promise(r => setTimeout(r, 500));
+    const baselineKiB = rssKiB(server.child);
+    let loadedKiB = 0;
+    const afterKiB: number[] = [];
+    const heapAfterKiB: number[] = [];
+    for (let cycle = 0; cycle < 3; cycle++) {
+      const ids: string[] = [];
+      for (let i = 0; i < 1000; i += 20) ids.push(...(await Promise.all(Array.from({ length: 20 }, () => openSession(mcpUrl, token)))));
+      await new Promise(r => setTimeout(r, 500));
+      if (cycle === 0) loadedKiB = rssKiB(server.child);
+      for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map(id => closeSession(mcpUrl, id, token)));
+      // Some unrelated traffic gives the collector a chance to run before the reading.
+      for (let i = 0; i < 200; i++) await (await fetch(`${server.url}/health`)).text();
+      await new Promise(r => setTimeout(r, 1500));
+      afterKiB.push(rssKiB(server.child));
+      heapAfterKiB.push(await heapUsedKiB(server.url));
+    }
+    return { perSessionBytes: ((loadedKiB - baselineKiB) * 1024) / 1000, baselineKiB, loadedKiB, afterKiB, heapAfterKiB };
+  } finally {
+    await stopProcess(server.child);
+  }
 }
 
 // ---------------------------------------------------------------- main
@@ -411,12 +436,14 @@ async function main(): Promise<void> {
 
   if (want('memory')) {
     console.log('Memory');
-    const m = await idleSessionMemory(ours.url, ours.child, tokens.accessToken);
+    const m = await idleSessionMemory();
     figures.idle_session_bytes = m.perSessionBytes;
     figures.rss_baseline_kib = m.baselineKiB;
     figures.rss_with_1000_sessions_kib = m.loadedKiB;
-    figures.rss_after_delete_kib = m.afterKiB;
-    console.log(`  RSS baseline ${m.baselineKiB} KiB, with 1,000 idle sessions ${m.loadedKiB} KiB (${(m.perSessionBytes / 1024).toFixed(1)} KiB per session), after DELETE ${m.afterKiB} KiB`);
+    m.afterKiB.forEach((kib, i) => (figures[`rss_after_delete_cycle${i + 1}_kib`] = kib));
+    m.heapAfterKiB.forEach((kib, i) => (figures[`heap_used_after_delete_cycle${i + 1}_kib`] = kib));
+    console.log(`  RSS baseline ${m.baselineKiB} KiB, with 1,000 idle sessions ${m.loadedKiB} KiB (${(m.perSessionBytes / 1024).toFixed(1)} KiB per session)`);
+    console.log(`  after deleting them, three create/delete cycles: RSS ${m.afterKiB.join(' / ')} KiB, heap in use ${m.heapAfterKiB.join(' / ')} KiB`);
   }
 
   await stopProcess(ours.child);
@@ -433,8 +460,10 @@ async function main(): Promise<void> {
   t('redis >= 70% of memory (session)', figures.redis_vs_memory_session, x => x >= 0.7);
   t('redis >= 70% of memory (stateless)', figures.redis_vs_memory_stateless, x => x >= 0.7);
   t('idle session <= 50 KB RSS', figures.idle_session_bytes, x => x <= 50_000);
-  if (figures.rss_after_delete_kib !== undefined)
-    t('RSS after deleting sessions within 10% of baseline', figures.rss_after_delete_kib / figures.rss_baseline_kib!, x => x <= 1.1);
+  if (figures.rss_after_delete_cycle3_kib !== undefined) {
+    t('no leak: RSS after the 3rd create/delete cycle within 10% of the 1st', figures.rss_after_delete_cycle3_kib / figures.rss_after_delete_cycle1_kib!, x => x <= 1.1);
+    t('no leak: heap in use after the 3rd cycle within 10% of the 1st', figures.heap_used_after_delete_cycle3_kib! / figures.heap_used_after_delete_cycle1_kib!, x => x <= 1.1);
+  }
   for (const l of loads) {
     t(`p99 < 50 ms: ${l.name}`, l.p99, x => x < 50);
     if (!l.name.startsWith('floor')) t(`no errors / no 5xx: ${l.name}`, l.errors + l.non2xx, x => x === 0);

@@ -15,6 +15,8 @@
  * `cooldownDuration`, so random `kid`s cannot make us hammer the AS. A JWKS
  * that cannot be fetched is `ValidatorUnavailableError` (503), never a 401.
  */
+import { createHash } from 'node:crypto';
+
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 
 import type { Logger } from '../logger.js';
@@ -47,6 +49,15 @@ export interface JwtValidatorOptions {
   logger?: Logger;
   /** Clock (tests): a Date for `exp`/`nbf` checks. */
   now?: () => Date;
+  /**
+   * How long a verified token's result is reused without verifying its
+   * signature again, ms (never past its `exp`). Default 60 000; 0 disables.
+   * A JWT cannot be revoked anyway; a key removed from the JWKS stops
+   * accepting tokens already seen after at most this long.
+   */
+  verifiedCacheMs?: number;
+  /** Most verified tokens remembered (oldest evicted first). Default 10 000. */
+  verifiedCacheSize?: number;
 }
 
 /** JOSE error codes that mean "this token is bad", with the reason we log. */
@@ -76,7 +87,12 @@ export function createJwtValidator(options: JwtValidatorOptions): TokenValidator
     cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
     timeoutDuration: options.timeoutMs ?? 5000
   });
-  const counters = { validations: 0, unavailable: 0 };
+  const counters = { validations: 0, unavailable: 0, cacheHits: 0 };
+  // Verified tokens by SHA-256 (the hot path verifies a signature once per token, not per request).
+  const verified = new Map<string, { info: AuthInfo; until: number }>();
+  const verifiedCacheMs = options.verifiedCacheMs ?? 60_000;
+  const verifiedCacheSize = options.verifiedCacheSize ?? 10_000;
+  const nowMs = () => (options.now ? options.now().getTime() : Date.now());
 
   /**
    * Key lookup with the two kinds of failure told apart: "no such key" is the
@@ -108,6 +124,13 @@ export function createJwtValidator(options: JwtValidatorOptions): TokenValidator
     strategy: 'jwt',
     async validate(token: string): Promise<AuthInfo> {
       counters.validations++;
+      const key = verifiedCacheMs > 0 ? createHash('sha256').update(token).digest('base64url') : '';
+      const hit = key ? verified.get(key) : undefined;
+      if (hit && hit.until > nowMs()) {
+        counters.cacheHits++;
+        return hit.info;
+      }
+      if (hit) verified.delete(key);
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, getKey, verifyOptions()));
@@ -117,7 +140,7 @@ export function createJwtValidator(options: JwtValidatorOptions): TokenValidator
       const subject = requireSubject(payload.sub);
       checkClaims?.(payload);
       const raw = payload as Record<string, unknown>;
-      return {
+      const info: AuthInfo = {
         token,
         subject,
         clientId: clientIdOf(raw),
@@ -126,8 +149,13 @@ export function createJwtValidator(options: JwtValidatorOptions): TokenValidator
         expiresAt: payload.exp!,
         issuer: payload.iss
       };
+      if (key) {
+        if (verified.size >= verifiedCacheSize) verified.delete(verified.keys().next().value!);
+        verified.set(key, { info, until: Math.min(nowMs() + verifiedCacheMs, payload.exp! * 1000) });
+      }
+      return info;
     },
-    stats: () => ({ validations: counters.validations, unavailable: counters.unavailable }),
+    stats: () => ({ validations: counters.validations, unavailable: counters.unavailable, cacheHits: counters.cacheHits }),
     async ready() {
       if (!remote.fresh) {
         try {

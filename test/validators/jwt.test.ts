@@ -144,6 +144,19 @@ describe('JWT validator (RFC 9068) against a JWKS served over HTTP', () => {
     await rejectsWith(v.validate(await signToken(k1, claims())), 'claim_typ');
   });
 
+  it('verifies a token once and reuses the result for later requests, never past its exp', async () => {
+    let clock = new Date();
+    const v = validator({ now: () => clock });
+    const token = await signToken(k1, claims({ exp: Math.floor(clock.getTime() / 1000) + 30 }), { typ: 'at+jwt' });
+    const first = await v.validate(token);
+    const second = await v.validate(token);
+    assert.deepEqual(second, first);
+    assert.equal(v.stats().cacheHits, 1);
+    clock = new Date(clock.getTime() + 40_000); // past exp (and the 5 s clock tolerance)
+    await rejectsWith(v.validate(token), 'expired');
+    assert.equal(v.stats().cacheHits, 1, 'an expired token is verified again, not served from the cache');
+  });
+
   it('refuses garbage that is not a JWT', async () => {
     await rejectsWith(validator().validate('not-a-jwt'), 'malformed');
     await rejectsWith(validator().validate('a.b.c'), 'malformed');
