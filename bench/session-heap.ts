@@ -1,0 +1,33 @@
+/**
+ * Heap held by one MCP server instance, the dominant part of an idle 2025-era
+ * session: the full catalogue (every tool registered) versus a server with
+ * one tool (what a 2026-07-28 tools/call builds).
+ *
+ * Usage: node --expose-gc --import tsx bench/session-heap.ts
+ */
+import { pino } from 'pino';
+import { notifierFor, McpEventBus } from '../src/mcp/events.js';
+import { createStateCodec } from '../src/mcp/request-state.js';
+import { buildMcpServer, type FeatureServices } from '../src/mcp/server.js';
+import { MemoryStore } from '../src/store/memory.js';
+const logger = pino({ level: 'silent' });
+const store = new MemoryStore();
+const bus = new McpEventBus(store, logger);
+const services: FeatureServices = { store, logger, baseUri: 'http://localhost:0', stateCodec: createStateCodec(undefined, logger), notify: notifierFor(bus), stats: () => ({ startedAt: 0, streamableSessions: 0, sseSessions: 0, listenStreams: 0 }) };
+const authInfo = { token: 't', clientId: 'c', scopes: ['mcp'], extra: { subject: 'alice' } };
+const gc = (globalThis as any).gc;
+for (let i = 0; i < 20; i++) buildMcpServer(services, { era: 'legacy', authInfo, session: { subscriptions: new Set() } });
+gc(); gc();
+const h0 = process.memoryUsage().heapUsed;
+const keep: unknown[] = [];
+for (let i = 0; i < 1000; i++) keep.push(buildMcpServer(services, { era: 'legacy', authInfo, session: { subscriptions: new Set() } }));
+gc(); gc();
+const h1 = process.memoryUsage().heapUsed;
+console.log(`heap per McpServer (full catalogue): ${((h1 - h0) / 1000 / 1024).toFixed(1)} KiB`);
+const requestInfo = new Request('http://localhost/mcp', { method: 'POST', headers: { 'mcp-method': 'tools/call', 'mcp-name': 'echo' } });
+keep.length = 0; gc(); gc();
+const h2 = process.memoryUsage().heapUsed;
+for (let i = 0; i < 1000; i++) keep.push(buildMcpServer(services, { era: 'modern', authInfo, requestInfo }));
+gc(); gc();
+console.log(`heap per McpServer (echo only): ${((process.memoryUsage().heapUsed - h2) / 1000 / 1024).toFixed(1)} KiB`);
+process.exit(0);
