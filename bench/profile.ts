@@ -16,34 +16,13 @@ import autocannon from 'autocannon';
 
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
+import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
 const DURATION = Number(process.env.PROFILE_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DIR = process.env.PROFILE_DIR ?? '/tmp/prof';
 const FLOOR = process.env.PROFILE_FLOOR === '1';
 const which = process.argv[2] ?? 'both';
-const MODERN = '2026-07-28';
-const LEGACY = '2025-11-25';
-
-const jsonHeaders = (token?: string): Record<string, string> => ({
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  ...(token ? { authorization: `Bearer ${token}` } : {})
-});
-const echoCall = (id: number, modern: boolean) =>
-  JSON.stringify({
-    jsonrpc: '2.0',
-    id,
-    method: 'tools/call',
-    params: {
-      name: 'echo',
-      arguments: { message: 'hello' },
-      ...(modern
-        ? { _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' }, 'io.modelcontextprotocol/clientCapabilities': {} } }
-        : {})
-    }
-  });
-
 async function profileOne(path: 'session' | 'stateless'): Promise<string> {
   const dir = join(DIR, `${FLOOR ? 'floor' : 'ours'}-${path}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
@@ -70,22 +49,22 @@ async function profileOne(path: 'session' | 'stateless'): Promise<string> {
   const mcpUrl = `${base}/mcp`;
   let headers: Record<string, string>;
   if (path === 'session') {
-    const init = await fetch(mcpUrl, {
-      method: 'POST',
-      headers: { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } } })
-    });
-    await init.text();
-    const sid = init.headers.get('mcp-session-id')!;
-    headers = { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': sid };
-    await (await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+    headers = { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': await openSession(mcpUrl, token) };
   } else {
     headers = { ...jsonHeaders(token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
   }
   const warm = await fetch(mcpUrl, { method: 'POST', headers, body: echoCall(1, path === 'stateless') });
   const text = await warm.text();
   if (!text.includes('Echo: hello')) throw new Error(`warm-up failed: ${warm.status} ${text.slice(0, 200)}`);
-  const r = await autocannon({ url: mcpUrl, method: 'POST', connections: CONNECTIONS, duration: DURATION, headers, body: echoCall(2, path === 'stateless') });
+  let nextId = 2; // a distinct JSON-RPC id per request (ids shared on one session collide)
+  const r = await autocannon({
+    url: mcpUrl,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: DURATION,
+    headers,
+    requests: [{ method: 'POST', setupRequest: req => ({ ...req, body: echoCall(nextId++, path === 'stateless') }) }]
+  });
   console.log(`${FLOOR ? 'floor' : 'ours'} ${path}: ${r.requests.average} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors + r.timeouts}, non-2xx ${r.non2xx}`);
   await new Promise<void>(resolve => {
     child.once('exit', () => resolve());

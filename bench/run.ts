@@ -32,6 +32,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { startTestRedis } from '../test/helpers/redis-server.js';
+import { closeSession, echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -39,8 +40,6 @@ const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 const want = (key: string) => ONLY.length === 0 || ONLY.includes(key);
 
-const MODERN = '2026-07-28';
-const LEGACY = '2025-11-25';
 const children: ChildProcess[] = [];
 
 interface LoadResult {
@@ -99,62 +98,6 @@ function rssKiB(child: ChildProcess): number {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
 }
-
-// ---------------------------------------------------------------- MCP wire helpers
-
-const jsonHeaders = (token?: string): Record<string, string> => ({
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  ...(token ? { authorization: `Bearer ${token}` } : {})
-});
-
-async function openSession(mcpUrl: string, token?: string): Promise<string> {
-  const init = await fetch(mcpUrl, {
-    method: 'POST',
-    headers: { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'bench', version: '1.0.0' } }
-    })
-  });
-  const sessionId = init.headers.get('mcp-session-id');
-  await init.text();
-  if (!init.ok || !sessionId) throw new Error(`initialize failed: HTTP ${init.status}`);
-  const note = await fetch(mcpUrl, {
-    method: 'POST',
-    headers: { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': sessionId },
-    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })
-  });
-  await note.text();
-  return sessionId;
-}
-
-async function closeSession(mcpUrl: string, sessionId: string, token?: string): Promise<void> {
-  const res = await fetch(mcpUrl, { method: 'DELETE', headers: { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': sessionId } });
-  await res.text();
-}
-
-const echoCall = (id: number, modern: boolean) =>
-  JSON.stringify({
-    jsonrpc: '2.0',
-    id,
-    method: 'tools/call',
-    params: {
-      name: 'echo',
-      arguments: { message: 'hello' },
-      ...(modern
-        ? {
-            _meta: {
-              'io.modelcontextprotocol/protocolVersion': MODERN,
-              'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
-              'io.modelcontextprotocol/clientCapabilities': {}
-            }
-          }
-        : {})
-    }
-  });
 
 let nextId = 2;
 
