@@ -128,7 +128,8 @@ async function refreshTokenGrant(ctx: AsContext, _req: Request, res: Response, c
   if (!first) {
     const rotation = await ctx.records.rotations.get(tokenHash);
     const graceMs = ctx.config.tokens.refreshGraceSeconds * 1000;
-    if (!rotation || now - rotation.rotatedAt > graceMs) {
+    // A window of 0 means none at all, even for a retry in the same millisecond.
+    if (!rotation || graceMs === 0 || now - rotation.rotatedAt > graceMs) {
       ctx.log.warn({ event: 'refresh_reuse_detected', clientId: caller.clientId, grantId: grant.grantId }, 'rotated refresh token reused: revoking its grant');
       await revokeGrant(ctx, grant.grantId, 'refresh token reuse');
       throw invalidGrant('refresh token reused after rotation (grant revoked)');
