@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Client, StreamableHTTPClientTransport, type CallToolResult, type Tool } from '@modelcontextprotocol/client';
 import { build } from 'esbuild';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 
 import { startServer, type RunningServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -151,17 +151,23 @@ async function waitForChips(frame: Frame, n: number): Promise<void> {
   }
 }
 
+/** A fresh page for the host, collecting console errors, CSP violations and page errors. */
+async function openHostPage(height: number): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 620, height } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', msg => {
+    if (msg.type() === 'error' || /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', err => problems.push(`pageerror: ${err.message}`));
+  return { context, page, problems };
+}
+
 for (const era of ['2026', '2025'] as const) {
   describe(`MCP Apps view in a real host (Chromium, ${era === '2026' ? '2026-07-28' : '2025-11-25 session'})`, { skip }, () => {
     test('handshake, tool result rendering, tools/call through the host, host theme', async () => {
       const client = await connectClient(era);
-      const context = await browser.newContext({ viewport: { width: 620, height: 420 } });
-      const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('console', msg => {
-        if (msg.type() === 'error' || /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${msg.type()}: ${msg.text()}`);
-      });
-      page.on('pageerror', err => problems.push(`pageerror: ${err.message}`));
+      const { context, page, problems } = await openHostPage(420);
       try {
         // What a chat client does: find the tool's UI, read it, call the tool.
         const { tools } = await client.listTools();
@@ -266,13 +272,7 @@ for (const era of ['2026', '2025'] as const) {
 describe('MCP Apps view in a host without serverTools, given a text-only result (Chromium)', { skip }, () => {
   test('renders the primes from the text and disables the button', async () => {
     const client = await connectClient('2025');
-    const context = await browser.newContext({ viewport: { width: 620, height: 300 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', msg => {
-      if (msg.type() === 'error' || /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${msg.type()}: ${msg.text()}`);
-    });
-    page.on('pageerror', err => problems.push(`pageerror: ${err.message}`));
+    const { context, page, problems } = await openHostPage(300);
     try {
       const { tools } = await client.listTools();
       const tool = tools.find(t => t.name === APP_TOOL_NAME) as Tool;

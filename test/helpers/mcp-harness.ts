@@ -26,7 +26,7 @@ import {
   type Transport
 } from '@modelcontextprotocol/client';
 
-import { startServer, type RunningServer, type StartOptions as AppStartOptions } from '../../src/app.js';
+import { startServer, type RunningServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { obtainTokens } from './oauth.js';
@@ -82,10 +82,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
   });
   const logFile = join(ARTIFACTS, `${options.name ?? 'server'}.log`);
   // Short periodic intervals, so subscription updates and periodic logs arrive within a test.
-  // NOTE: takes effect only once src/app.ts passes `mcpTiming` to createMcpResourceServer({ timing });
-  // until then the defaults (10 s / 15 s) apply and the tests below wait longer.
-  const startOptions = { logger: createLogger('debug', createWriteStream(logFile)), mcpTiming: FAST_TIMING } as AppStartOptions & { mcpTiming: typeof FAST_TIMING };
-  const server = await startServer(config, startOptions);
+  const server = await startServer(config, { logger: createLogger('debug', createWriteStream(logFile)), mcpTiming: FAST_TIMING });
   const mcpUrl = server.config.mcpUrl;
   const baseUrl = server.config.baseUri;
 
