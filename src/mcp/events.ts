@@ -29,8 +29,6 @@ export const EVENTS_CHANNEL = EVENT_BUS_CHANNEL;
 
 export class McpEventBus implements ServerEventBus {
   private readonly shared: StoreEventBus;
-  private readonly listeners = new Set<(event: ServerEvent) => void>();
-  private readonly detach: () => void;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private joined: Promise<void> | undefined;
@@ -41,7 +39,6 @@ export class McpEventBus implements ServerEventBus {
     private readonly retryMaxMs = 5000
   ) {
     this.shared = new StoreEventBus(store, { logger });
-    this.detach = this.shared.subscribe(event => this.deliver(event));
   }
 
   /** Joins the shared channel, retrying until it succeeds; resolves then (never rejects). */
@@ -73,31 +70,17 @@ export class McpEventBus implements ServerEventBus {
   }
 
   publishLocal(event: ServerEvent): void {
-    this.deliver(event);
+    this.shared.publishLocal(event);
   }
 
   subscribe(listener: (event: ServerEvent) => void): () => void {
-    const wrapped = (event: ServerEvent) => listener(event);
-    this.listeners.add(wrapped);
-    return () => void this.listeners.delete(wrapped);
+    return this.shared.subscribe(listener);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    this.detach();
-    this.listeners.clear();
     await this.shared.close();
-  }
-
-  private deliver(event: ServerEvent): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.logger.warn({ err, kind: event.kind }, 'event bus listener failed');
-      }
-    }
   }
 }
 

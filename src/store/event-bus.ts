@@ -93,6 +93,11 @@ export class StoreEventBus implements ServerEventBus {
     this.deliver(parsed.event as ServerEvent);
   }
 
+  /** Delivers to this instance's listeners only, with no broadcast. */
+  publishLocal(event: ServerEvent): void {
+    this.deliver(event);
+  }
+
   private deliver(event: ServerEvent): void {
     for (const listener of [...this.listeners]) {
       try {
