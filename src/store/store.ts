@@ -88,3 +88,8 @@ export class StoreUnavailableError extends Error {
     super(message, options);
   }
 }
+
+/** True for a `StoreUnavailableError`, also one from another copy of this module (matched by its stable code). */
+export function isStoreUnavailable(err: unknown): boolean {
+  return err instanceof StoreUnavailableError || (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'store_unavailable');
+}

@@ -7,7 +7,7 @@
  * never imports src/auth.
  */
 import type { IntrospectionResponse } from '../shared/introspection-response.js';
-import { StoreUnavailableError } from '../store/store.js';
+import { isStoreUnavailable } from '../store/store.js';
 import { audienceMatches, audiencesOf, clientIdOf, epochSeconds, requireSubject, scopesOf, type ExpectedAudience } from './claims.js';
 import { InvalidTokenError, ValidatorUnavailableError, type AuthInfo, type TokenValidator } from './token-validator.js';
 
@@ -64,6 +64,3 @@ export function toAuthInfo(token: string, r: IntrospectionResult, audience: Expe
   };
 }
 
-function isStoreUnavailable(err: unknown): boolean {
-  return err instanceof StoreUnavailableError || (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'store_unavailable');
-}

@@ -18,13 +18,10 @@ import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontex
 
 import type { Logger } from '../../logger.js';
 import { StoreEventStore, type StoreEventStoreOptions } from '../../store/event-store.js';
-import type { Store } from '../../store/store.js';
+import { isStoreUnavailable, type Store } from '../../store/store.js';
 
 export { streamLogKey } from '../../store/event-store.js';
 
-export function isStoreUnavailable(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'store_unavailable';
-}
 
 export interface SessionEventStoreOptions extends StoreEventStoreOptions {
   logger?: Logger;

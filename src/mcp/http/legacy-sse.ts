@@ -21,7 +21,7 @@ import { JSONRPC_INVALID_REQUEST, JSONRPC_SESSION_NOT_FOUND, sendJsonRpcError } 
 import type { Logger } from '../../logger.js';
 import { subjectOf } from '../features/env.js';
 import type { BuildContext } from '../server.js';
-import { isStoreUnavailable } from './event-store.js';
+import { isStoreUnavailable } from '../../store/store.js';
 import type { Forwarder } from './forward.js';
 import type { SessionRegistry } from './sessions.js';
 import { createSessionRouter, storeUnavailable } from './streamable.js';

@@ -35,12 +35,12 @@ import type { Request, RequestHandler, Response } from 'express';
 
 import { JSONRPC_SERVER_ERROR, JSONRPC_SESSION_NOT_FOUND, sendJsonRpcError } from '../../http/jsonrpc-error.js';
 import type { Logger } from '../../logger.js';
-import type { Store } from '../../store/store.js';
+import { isStoreUnavailable, type Store } from '../../store/store.js';
 import { subjectOf } from '../features/env.js';
 import type { ListenRegistry } from '../events.js';
 import type { BuildContext } from '../server.js';
 import type { McpServer } from '@modelcontextprotocol/server';
-import { createStoreEventStore, isStoreUnavailable } from './event-store.js';
+import { createStoreEventStore } from './event-store.js';
 import type { Forwarder } from './forward.js';
 import type { SessionKind, SessionRegistry } from './sessions.js';
 
