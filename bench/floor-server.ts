@@ -50,6 +50,9 @@ app.all('/mcp', async (req, res) => {
   res.status(id ? 404 : 400).json({ jsonrpc: '2.0', error: { code: id ? -32001 : -32000, message: id ? 'Session not found' : 'Session ID required' }, id: null });
 });
 
+// Exit cleanly on SIGTERM, so that `node --cpu-prof` writes its profile (bench/profile.ts).
+process.on('SIGTERM', () => process.exit(0));
+
 const port = Number(process.argv[2] ?? 0);
 const listener = app.listen(port, '127.0.0.1', () => {
   const address = listener.address();

@@ -16,6 +16,7 @@ import autocannon from 'autocannon';
 
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
+import { compileForBench, floorEntry, OURS_ENTRY } from './compiled.js';
 import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
 const DURATION = Number(process.env.PROFILE_DURATION ?? 10);
@@ -28,7 +29,7 @@ async function profileOne(path: 'session' | 'stateless'): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const base = FLOOR ? `http://127.0.0.1:${port}` : `http://localhost:${port}`;
-  const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', ...(FLOOR ? ['bench/floor-server.ts', String(port)] : ['src/index.ts'])];
+  const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(FLOOR ? floorEntry(port) : [OURS_ENTRY])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, PORT: String(port), AUTH_MODE: 'internal', LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000' },
     stdio: ['ignore', 'ignore', 'inherit']
@@ -70,7 +71,7 @@ async function profileOne(path: 'session' | 'stateless'): Promise<string> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
-  // The main thread's profile is the largest (the tsx ESM loader worker writes a small one too).
+  // The main thread's profile is the largest (should a loader worker write one too).
   const file = readdirSync(dir)
     .filter(f => f.endsWith('.cpuprofile'))
     .map(f => join(dir, f))
@@ -79,6 +80,7 @@ async function profileOne(path: 'session' | 'stateless'): Promise<string> {
   return file;
 }
 
+compileForBench();
 for (const path of which === 'both' ? (['session', 'stateless'] as const) : [which as 'session' | 'stateless']) {
   const file = await profileOne(path);
   spawnSync(process.execPath, ['--import', 'tsx', 'bench/profile-summary.ts', file, '--top', process.env.PROFILE_TOP ?? '30'], { stdio: 'inherit' });

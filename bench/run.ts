@@ -13,7 +13,8 @@
  *
  * Environment: BENCH_DURATION (seconds per load run, default 10),
  * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated scenario keys),
- * BENCH_ROUNDS (default 1).
+ * BENCH_ROUNDS (default 1), BENCH_WARMUP (seconds of unrecorded load per server
+ * and path before its first round, default 3), BENCH_PIN (0 turns CPU pinning off).
  *
  * Servers that are compared with each other (ours and the floor; internal,
  * introspection and JWT; memory and Redis) run side by side and are measured
@@ -21,7 +22,7 @@
  * machine penalises both sides of a ratio alike. With BENCH_ROUNDS > 1 each
  * figure is the median round (by req/s); errors and requests are summed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { cpus, loadavg } from 'node:os';
@@ -32,13 +33,32 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { startTestRedis } from '../test/helpers/redis-server.js';
+import { compileForBench, floorEntry, OURS_ENTRY } from './compiled.js';
 import { closeSession, echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const want = (key: string) => ONLY.length === 0 || ONLY.includes(key);
+
+/**
+ * CPU pinning (BENCH_PIN, default on with 2+ CPUs and `taskset`): the load
+ * generator (this process, and what it spawns itself: Redis, the JWT issuer)
+ * runs on CPU 0, every server under test on CPU 1. Unpinned, autocannon and
+ * the server fight for the same two cores and latency figures measure the
+ * scheduler as much as the server.
+ */
+const PIN = (() => {
+  if (process.env.BENCH_PIN === '0' || cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const children: ChildProcess[] = [];
 
@@ -47,6 +67,8 @@ interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** Server CPU time (user + system, from /proc) per request, µs; NaN when the server's pid is unknown. */
+  cpuUs: number;
   errors: number;
   non2xx: number;
   requests: number;
@@ -57,7 +79,8 @@ const figures: Record<string, number> = {};
 // ---------------------------------------------------------------- processes
 
 async function startProcess(name: string, args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, {
+  const [command, argv] = PIN ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(command, argv, {
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000', ...env },
     stdio: ['ignore', 'ignore', 'pipe']
   });
@@ -82,7 +105,7 @@ async function startProcess(name: string, args: string[], env: Record<string, st
 async function startOurs(name: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const url = `http://localhost:${port}`;
-  const child = await startProcess(name, ['--import', 'tsx', 'src/index.ts'], { PORT: String(port), ...env }, `${url}/health`);
+  const child = await startProcess(name, [OURS_ENTRY], { PORT: String(port), ...env }, `${url}/health`);
   return { url, child };
 }
 
@@ -99,33 +122,60 @@ function rssKiB(child: ChildProcess): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
 }
 
+/** CPU time (user + system) a process has used so far, in µs (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuTimeUs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
+}
+
 let nextId = 2;
 
-async function loadOnce(name: string, mcpUrl: string, headers: Record<string, string>, modern: boolean): Promise<LoadResult> {
-  // One warm-up call: fills caches (introspection) and JIT paths, and proves the request is right.
-  const check = await fetch(mcpUrl, { method: 'POST', headers, body: echoCall(1, modern) });
-  const text = await check.text();
-  if (!check.ok || !text.includes('Echo: hello')) throw new Error(`${name}: warm-up call failed: HTTP ${check.status} ${text.slice(0, 300)}`);
-  const result = await autocannon({
+const drive = (mcpUrl: string, headers: Record<string, string>, modern: boolean, duration: number) =>
+  autocannon({
     url: mcpUrl,
     method: 'POST',
     connections: CONNECTIONS,
-    duration: DURATION,
+    duration,
     headers,
     // Every request gets its own JSON-RPC id: on a 2025 session, concurrent
     // requests sharing an id would collide in the transport's response routing.
     requests: [{ method: 'POST', setupRequest: req => ({ ...req, body: echoCall(nextId++, modern) }) }]
   });
+
+/** Targets (by pid and path) that have had their unrecorded warm-up load. */
+const warmed = new Set<string>();
+
+async function loadOnce(name: string, mcpUrl: string, headers: Record<string, string>, modern: boolean, pid?: number): Promise<LoadResult> {
+  // One checked call proves the request is right; then, once per server and
+  // path, a short unrecorded load lets the JIT settle, so that whichever
+  // server is measured first is not penalised for being cold.
+  const check = await fetch(mcpUrl, { method: 'POST', headers, body: echoCall(1, modern) });
+  const text = await check.text();
+  if (!check.ok || !text.includes('Echo: hello')) throw new Error(`${name}: warm-up call failed: HTTP ${check.status} ${text.slice(0, 300)}`);
+  const warmKey = `${mcpUrl} ${modern}`;
+  if (!warmed.has(warmKey)) {
+    warmed.add(warmKey);
+    await drive(mcpUrl, headers, modern, WARMUP);
+  }
+  const cpuBefore = cpuTimeUs(pid);
+  const result = await drive(mcpUrl, headers, modern, DURATION);
+  const cpuUs = (cpuTimeUs(pid) - cpuBefore) / Math.max(1, result.requests.total);
   const r: LoadResult = {
     name,
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    cpuUs,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     requests: result.requests.total
   };
-  if (ROUNDS > 1) console.log(`    ${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (one round)`);
+  if (ROUNDS > 1) console.log(`    ${name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuUs.toFixed(0)} µs/req  (one round)`);
   return r;
 }
 
@@ -141,6 +191,8 @@ interface Target {
   prefix: string;
   base: string;
   token?: string;
+  /** The server's pid, for CPU time per request. */
+  pid?: number;
 }
 
 /**
@@ -159,13 +211,13 @@ async function comparePaths(targets: Target[]): Promise<Array<{ session: LoadRes
             ? { ...jsonHeaders(t.token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': sessions[i]! }
             : { ...jsonHeaders(t.token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
         const name = `${t.prefix} / ${path === 'session' ? '2025 session' : '2026-07-28 stateless'}`;
-        rounds[i]!.push(await loadOnce(name, `${t.base}/mcp`, headers, path === 'stateless'));
+        rounds[i]!.push(await loadOnce(name, `${t.base}/mcp`, headers, path === 'stateless', t.pid));
       }
     }
     for (const [i] of targets.entries()) {
       const r = aggregate(rounds[i]!);
       loads.push(r);
-      console.log(`  ${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}`);
+      console.log(`  ${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuUs.toFixed(0)} µs/req  errors ${r.errors}  non-2xx ${r.non2xx}`);
       out[i]![path] = r;
     }
   }
@@ -283,20 +335,26 @@ async function idleSessionMemory(): Promise<{ perSessionBytes: number; baselineK
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  console.log(`MCP Feature Reference Server benchmark: ${DURATION}s per run, ${ROUNDS} round(s), ${CONNECTIONS} connections, node ${process.version}, load average ${loadavg().map(l => l.toFixed(2)).join(' ')}\n`);
+  compileForBench();
+  console.log(`MCP Feature Reference Server benchmark: ${DURATION}s per run, ${ROUNDS} round(s), ${CONNECTIONS} connections, node ${process.version}, ${PIN ? 'load generator pinned to CPU 0, servers to CPU 1' : 'unpinned'}, load average ${loadavg().map(l => l.toFixed(2)).join(' ')}\n`);
 
   const ours = await startOurs('internal/memory', { AUTH_MODE: 'internal' });
   const tokens = await obtainTokens(ours.url, { scope: 'mcp' });
 
-  const oursTarget: Target = { prefix: 'ours internal/memory', base: ours.url, token: tokens.accessToken };
+  const oursTarget: Target = { prefix: 'ours internal/memory', base: ours.url, token: tokens.accessToken, pid: ours.child.pid };
   if (want('echo') || want('floor')) {
     console.log('Authenticated echo (internal mode, memory) and the floor, interleaved');
     const floorPort = await freePort();
-    const floorChild = await startProcess('floor', ['--import', 'tsx', 'bench/floor-server.ts', String(floorPort)], {}, `http://127.0.0.1:${floorPort}/mcp`);
-    const [internal, floor] = await comparePaths([oursTarget, { prefix: 'floor (bare SDK, no auth)', base: `http://127.0.0.1:${floorPort}` }]);
+    const floorChild = await startProcess('floor', floorEntry(floorPort), {}, `http://127.0.0.1:${floorPort}/mcp`);
+    const [internal, floor] = await comparePaths([oursTarget, { prefix: 'floor (bare SDK, no auth)', base: `http://127.0.0.1:${floorPort}`, pid: floorChild.pid }]);
     await stopProcess(floorChild);
     figures.auth_overhead_session = 1 - internal!.session.rps / floor!.session.rps;
     figures.auth_overhead_stateless = 1 - internal!.stateless.rps / floor!.stateless.rps;
+    // The same comparison by server CPU time per request: far steadier than
+    // req/s on a shared machine (it does not count time the server was not
+    // scheduled). floor µs / ours µs, so 0.9 reads "ours costs 1/0.9 of the floor".
+    figures.cpu_efficiency_vs_floor_session = floor!.session.cpuUs / internal!.session.cpuUs;
+    figures.cpu_efficiency_vs_floor_stateless = floor!.stateless.cpuUs / internal!.stateless.cpuUs;
   }
 
   if (want('external')) {
@@ -308,13 +366,13 @@ async function main(): Promise<void> {
     const rsUrl = `http://localhost:${rsPort}`;
     const asChild = await startProcess(
       'auth_server',
-      ['--import', 'tsx', 'src/index.ts'],
+      [OURS_ENTRY],
       { AUTH_MODE: 'auth_server', PORT: String(asPort), MCP_RESOURCE_URL: `${rsUrl}/mcp`, INTROSPECTION_CLIENT_ID: 'bench-rs', INTROSPECTION_CLIENT_SECRET: secret },
       `${asUrl}/health`
     );
     const rsChild = await startProcess(
       'external/introspection',
-      ['--import', 'tsx', 'src/index.ts'],
+      [OURS_ENTRY],
       { AUTH_MODE: 'external', PORT: String(rsPort), AUTH_SERVER_URL: asUrl, TOKEN_AUDIENCE: `${rsUrl}/mcp`, TOKEN_VALIDATION: 'introspection', INTROSPECTION_CLIENT_ID: 'bench-rs', INTROSPECTION_CLIENT_SECRET: secret },
       `${rsUrl}/health`
     );
@@ -325,14 +383,14 @@ async function main(): Promise<void> {
     const issuer = await startJwtIssuer(`${jwtUrl}/mcp`);
     const jwtChild = await startProcess(
       'external/jwt',
-      ['--import', 'tsx', 'src/index.ts'],
+      [OURS_ENTRY],
       { AUTH_MODE: 'external', PORT: String(jwtPort), AUTH_SERVER_URL: issuer.issuer, TOKEN_VALIDATION: 'jwt' },
       `${jwtUrl}/health`
     );
     const [ref, intro, jwt] = await comparePaths([
       { ...oursTarget, prefix: 'ours internal/memory (external run)' },
-      { prefix: 'external/introspection (warm cache)', base: rsUrl, token: extTokens.accessToken },
-      { prefix: 'external/jwt', base: jwtUrl, token: issuer.token }
+      { prefix: 'external/introspection (warm cache)', base: rsUrl, token: extTokens.accessToken, pid: rsChild.pid },
+      { prefix: 'external/jwt', base: jwtUrl, token: issuer.token, pid: jwtChild.pid }
     ]);
     const internal = ref!;
     // One token, every request of both introspection runs: how many times did the RS ask the AS?
@@ -360,7 +418,7 @@ async function main(): Promise<void> {
     const redTokens = await obtainTokens(red.url, { scope: 'mcp' });
     const [ref, r] = await comparePaths([
       { ...oursTarget, prefix: 'ours internal/memory (Redis run)' },
-      { prefix: 'ours internal/redis', base: red.url, token: redTokens.accessToken }
+      { prefix: 'ours internal/redis', base: red.url, token: redTokens.accessToken, pid: red.child.pid }
     ]);
     const internal = ref!;
     await stopProcess(red.child);
@@ -422,6 +480,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     node: process.version,
     cpus: cpus().length,
+    pinned: PIN,
     loadAverageAtEnd: loadavg(),
     duration: DURATION,
     rounds: ROUNDS,

@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 
 import { createAuthorizationServer, type AuthorizationServer } from './auth/index.js';
 import { legacySseUrlFor, type Config } from './config.js';
@@ -89,9 +89,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy === '' ? false : config.trustProxy);
   app.use(createHttpBasics(config, logger, metrics));
-  app.use(createOpsRouter({ checks, metrics }));
-  app.use(createLandingRouter({ config, storeKind: store.kind }));
-  app.use(createAdminEndpoint({ store, logger, token: config.adminToken }));
+  // Routers are built below and mounted at the end, MCP first: every request
+  // walks the router stack in order, and the MCP endpoints are the hot path
+  // (a request to /mcp then skips the AS's and the pages' route layers; the
+  // path sets are disjoint, so the order changes nothing else).
+  const routers: RequestHandler[] = [];
+  const late: RequestHandler[] = [
+    createOpsRouter({ checks, metrics }),
+    createLandingRouter({ config, storeKind: store.kind }),
+    createAdminEndpoint({ store, logger, token: config.adminToken })
+  ];
 
   const closers: Array<() => Promise<void>> = [];
   let as: AuthorizationServer | undefined;
@@ -102,7 +109,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger: logger.child({ component: 'as' }),
       onTokensIssued: grantType => metrics.tokensIssued.inc({ grant_type: grantType })
     });
-    app.use(as.router);
+    late.push(as.router);
     closers.push(() => as!.close());
   }
 
@@ -117,9 +124,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger: logger.child({ component: 'rs' }),
       onOutcome: (outcome, reason) => metrics.authOutcomes.inc({ outcome, reason })
     });
-    app.use(rs.router);
+    late.push(rs.router);
     mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, authenticateLegacySse: rs.authenticateLegacySse, timing: options.mcpTiming });
-    app.use(mcp.router);
+    routers.push(mcp.router);
     const mcpStats = mcp.stats.bind(mcp);
     metrics.gauge('mcp_active_sessions', 'Open 2025-era Streamable HTTP sessions on this instance', () => mcpStats().streamableSessions);
     metrics.gauge('mcp_active_sse_sessions', 'Open legacy HTTP+SSE sessions on this instance', () => mcpStats().sseSessions);
@@ -135,6 +142,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (validator.ready) checks.push({ name: 'authorization_server', check: () => validator.ready!() });
   }
 
+  for (const router of [...routers, ...late]) app.use(router);
   app.use(finalErrorHandler(logger));
 
   // In-flight requests, minus the long-lived streams (GET /mcp, GET /sse,
