@@ -122,7 +122,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       config,
       validator,
       logger: logger.child({ component: 'rs' }),
-      onOutcome: (outcome, reason) => metrics.authOutcomes.inc({ outcome, reason })
+      onOutcome: (outcome, reason) => metrics.countAuthOutcome(outcome, reason)
     });
     late.push(rs.router);
     mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, authenticateLegacySse: rs.authenticateLegacySse, timing: options.mcpTiming });

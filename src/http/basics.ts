@@ -29,8 +29,7 @@ export function createHttpBasics(_config: Config, logger: Logger, metrics?: Metr
       if (metrics) {
         // Route templates only (a closed set), never the raw URL.
         const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : req.path.startsWith('/.well-known/') ? req.path : 'other';
-        metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
-        metrics.httpDuration.observe({ route, method: req.method }, ms / 1000);
+        metrics.observeRequest(route, req.method, res.statusCode, ms / 1000);
       }
       // The path only: query strings can carry codes and state.
       req.log!.debug({ method: req.method, path: req.path, status: res.statusCode, ms }, 'request');

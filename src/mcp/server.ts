@@ -46,10 +46,13 @@ export interface BuildContext {
 }
 
 export function buildMcpServer(services: FeatureServices, ctx: BuildContext): McpServer {
-  const env: FeatureEnv = { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session };
   const server = createServer(services);
   const only = ctx.era === 'modern' ? calledTool(ctx.requestInfo, services) : undefined;
-  registerCatalogue(only === undefined ? server : onlyTool(server, only), env);
+  if (only !== undefined) {
+    server.registerTool(...only);
+    return server;
+  }
+  registerCatalogue(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session });
   return server;
 }
 
@@ -95,67 +98,64 @@ function registerCatalogue(server: McpServer, env: FeatureEnv): void {
 // Registering the whole catalogue costs ~10 µs per tool in the SDK (some 60
 // registrations), which is most of a tools/call's cost. A tools/call only
 // ever reaches the tool it names, so for a tools/call naming a catalogue tool
-// the instance registers that tool alone. The name comes from the
-// `Mcp-Method` / `Mcp-Name` headers, which the SDK requires on 2026-07-28
-// requests and has already cross-checked against the body (a mismatch is
-// rejected before the factory runs). Anything else (another method, an
-// unknown or encoded name, no request) gets the full catalogue, so errors such
-// as "tool not found" are the ones the full server gives.
+// the instance registers that tool alone, replaying the `registerTool`
+// arguments recorded once per process from a real catalogue build. Replaying
+// is sound because a tool's registration is a pure value: its config and
+// schemas are module constants, and its handler reaches the caller and the
+// session only through the SDK's per-request `ctx` and the process-wide
+// services (never `env.authInfo`, `env.session` or the server instance;
+// checked by the 2026-07-28 integration and conformance tests). The name
+// comes from the `Mcp-Method` / `Mcp-Name` headers, which the SDK requires on
+// 2026-07-28 requests and has already cross-checked against the body (a
+// mismatch is rejected before the factory runs). Anything else (another
+// method, an unknown or encoded name, no request) gets the full catalogue, so
+// errors such as "tool not found" are the ones the full server gives.
 
-/** Tool names of the full catalogue, per era (recorded once from a real build). */
-const catalogueTools = new Map<Era, ReadonlySet<string>>();
+type ToolRegistration = Parameters<McpServer['registerTool']>;
 
-function toolNamesOf(era: Era, services: FeatureServices): ReadonlySet<string> {
-  let names = catalogueTools.get(era);
-  if (!names) {
-    const recorded = new Set<string>();
+/**
+ * The modern era's `registerTool` calls by tool name, recorded once per
+ * services object (one per running server: the handlers close over its store,
+ * key and notifier) from a real catalogue build.
+ */
+const modernTools = new WeakMap<FeatureServices, ReadonlyMap<string, ToolRegistration>>();
+
+function modernToolRegistrations(services: FeatureServices): ReadonlyMap<string, ToolRegistration> {
+  let tools = modernTools.get(services);
+  if (!tools) {
+    const recorded = new Map<string, ToolRegistration>();
     const server = createServer(services);
     const recorder = new Proxy(server, {
       get(target, prop, receiver) {
         if (prop === 'registerTool') {
-          return (name: string, ...rest: unknown[]) => {
-            recorded.add(name);
-            return (target.registerTool as (...a: unknown[]) => unknown)(name, ...rest);
+          return (...args: ToolRegistration) => {
+            recorded.set(args[0], args);
+            return target.registerTool(...args);
           };
         }
         return Reflect.get(target, prop, receiver);
       }
     });
-    registerCatalogue(recorder, { ...services, era });
+    registerCatalogue(recorder, { ...services, era: 'modern' });
     void server.close().catch(() => undefined);
-    catalogueTools.set(era, (names = recorded));
+    modernTools.set(services, (tools = recorded));
   }
-  return names;
+  return tools;
 }
 
 const OWS = /^[ \t]+|[ \t]+$/g;
 
-/** The catalogue tool a 2026-07-28 `tools/call` names, from its (SDK-validated) headers; else undefined. */
-export function calledTool(request: Request | undefined, services: FeatureServices): string | undefined {
+/**
+ * The recorded registration of the catalogue tool a 2026-07-28 `tools/call`
+ * names, from its (SDK-validated) headers; else undefined.
+ */
+export function calledTool(request: Request | undefined, services: FeatureServices): ToolRegistration | undefined {
   if (!request) return undefined;
   const method = request.headers.get('mcp-method');
   if (method === null || method.replace(OWS, '') !== 'tools/call') return undefined;
   const name = request.headers.get('mcp-name')?.replace(OWS, '');
   if (!name) return undefined;
-  return toolNamesOf('modern', services).has(name) ? name : undefined;
-}
-
-/**
- * The server as the feature modules see it when only `tool` is wanted:
- * `registerTool` for other names, `registerResource` and `registerPrompt`
- * do nothing; everything else is the real server.
- */
-function onlyTool(server: McpServer, tool: string): McpServer {
-  const skip = () => undefined;
-  return new Proxy(server, {
-    get(target, prop, receiver) {
-      if (prop === 'registerTool') {
-        return (name: string, ...rest: unknown[]) => (name === tool ? (target.registerTool as (...a: unknown[]) => unknown)(name, ...rest) : undefined);
-      }
-      if (prop === 'registerResource' || prop === 'registerPrompt') return skip;
-      return Reflect.get(target, prop, receiver);
-    }
-  });
+  return modernToolRegistrations(services).get(name);
 }
 
 export type { ServerStats };

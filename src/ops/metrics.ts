@@ -13,6 +13,15 @@ export interface Metrics {
   /** Bearer-gate outcomes: ok, missing, invalid_token (with reason), insufficient_scope, unavailable. */
   readonly authOutcomes: Counter<'outcome' | 'reason'>;
   readonly tokensIssued: Counter<'grant_type'>;
+  /**
+   * Counts one finished HTTP request in `httpRequests` and `httpDuration`.
+   * The labelled children are kept per label set (route templates x methods
+   * x statuses, a closed set), so the per-request path does not hash label
+   * objects again: this runs on every request.
+   */
+  observeRequest(route: string, method: string, status: number, seconds: number): void;
+  /** Counts one bearer-gate outcome in `authOutcomes` (children kept per label set, as above). */
+  countAuthOutcome(outcome: string, reason: string): void;
   /** Gauges read at scrape time from the component that owns the number. */
   gauge(name: string, help: string, read: () => number): void;
 }
@@ -20,17 +29,40 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency (time to response headers and body end)',
+    labelNames: ['route', 'method'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry]
+  });
+  const authOutcomes = new Counter({ name: 'auth_outcomes_total', help: 'Bearer token checks by outcome and reason', labelNames: ['outcome', 'reason'], registers: [registry] });
+  const outcomeChildren = new Map<string, { inc: () => void }>();
+  const requestChildren = new Map<string, { count: () => void; time: (seconds: number) => void }>();
   return {
     registry,
-    httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] }),
-    httpDuration: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request latency (time to response headers and body end)',
-      labelNames: ['route', 'method'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry]
-    }),
-    authOutcomes: new Counter({ name: 'auth_outcomes_total', help: 'Bearer token checks by outcome and reason', labelNames: ['outcome', 'reason'], registers: [registry] }),
+    httpRequests,
+    httpDuration,
+    observeRequest(route, method, status, seconds) {
+      const key = `${route} ${method} ${status}`;
+      let child = requestChildren.get(key);
+      if (!child) {
+        const counter = httpRequests.labels(route, method, String(status));
+        const histogram = httpDuration.labels(route, method);
+        child = { count: () => counter.inc(), time: s => histogram.observe(s) };
+        requestChildren.set(key, child);
+      }
+      child.count();
+      child.time(seconds);
+    },
+    authOutcomes,
+    countAuthOutcome(outcome, reason) {
+      const key = `${outcome} ${reason}`;
+      let child = outcomeChildren.get(key);
+      if (!child) outcomeChildren.set(key, (child = authOutcomes.labels(outcome, reason)));
+      child.inc();
+    },
     tokensIssued: new Counter({ name: 'oauth_tokens_issued_total', help: 'Access tokens issued by grant type', labelNames: ['grant_type'], registers: [registry] }),
     gauge(name, help, read) {
       new Gauge({

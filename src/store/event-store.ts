@@ -20,6 +20,15 @@ import type { Store } from './store.js';
 export interface StoreEventStoreOptions {
   /** The log expires this long after its last event, in ms. Default 1 hour. */
   ttlMs?: number;
+  /**
+   * Once a request stream has carried its JSON-RPC response (a POST stream
+   * ends with it), its log is kept only this long, in ms: long enough for a
+   * client that lost the connection to reconnect with `Last-Event-ID` (it
+   * waits the SSE `retry` interval, a second by default), short enough that
+   * a busy session does not keep every finished exchange for the whole
+   * session idle time. Default 60 s, never more than `ttlMs`.
+   */
+  completedTtlMs?: number;
   /** Events kept per stream (at least; Redis trims approximately). Default 1000. */
   maxLength?: number;
 }
@@ -41,6 +50,14 @@ export function parseEventId(eventId: string): { streamId: string; logId: string
   return STREAM_ID.test(streamId) && isLogId(logId) ? { streamId, logId } : undefined;
 }
 
+/** The SDK's name for a session's standalone GET stream (server-initiated messages, never responses). */
+const STANDALONE_STREAM = '_GET_stream';
+
+/** A JSON-RPC response (result or error): the last event of the request stream that carries it. */
+function isResponse(message: object): boolean {
+  return 'id' in message && ('result' in message || 'error' in message);
+}
+
 /** A priming event (SDK: an empty message that only carries an id) has nothing to redeliver. */
 function isPriming(message: unknown): boolean {
   return typeof message === 'object' && message !== null && Object.keys(message).length === 0;
@@ -49,6 +66,7 @@ function isPriming(message: unknown): boolean {
 export class StoreEventStore implements EventStore {
   private readonly ttlMs: number;
   private readonly maxLength: number;
+  private readonly completedTtlMs: number;
 
   constructor(
     private readonly store: Store,
@@ -57,11 +75,15 @@ export class StoreEventStore implements EventStore {
   ) {
     this.ttlMs = options.ttlMs ?? 60 * 60 * 1000;
     this.maxLength = options.maxLength ?? 1000;
+    this.completedTtlMs = Math.min(this.ttlMs, options.completedTtlMs ?? 60_000);
   }
 
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
+    // The append sets the log's TTL: the long one while a request is in
+    // flight (or on the standalone stream), the short one once the response is in.
+    const completed = streamId !== STANDALONE_STREAM && isResponse(message);
     const logId = await this.store.append(streamLogKey(this.sessionId, streamId), JSON.stringify(message), {
-      ttlMs: this.ttlMs,
+      ttlMs: completed ? this.completedTtlMs : this.ttlMs,
       maxLength: this.maxLength
     });
     return `${streamId}${SEPARATOR}${logId}`;

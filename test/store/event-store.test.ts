@@ -101,6 +101,22 @@ forEachStore((name, harness) => {
       assert.equal(await es.getStreamIdForEventId(id), undefined);
     });
 
+    it("keeps a request stream only completedTtlMs once its response is in, and the standalone stream its full TTL", async () => {
+      const es = new StoreEventStore(store, randomUUID(), { ttlMs: 60_000, completedTtlMs: 1_000 });
+      const key = (stream: string) => streamLogKey((es as unknown as { sessionId: string }).sessionId, stream);
+      await es.storeEvent('post-1', {} as JSONRPCMessage); // priming
+      await es.storeEvent('post-1', note(1)); // progress, mid-request
+      assert.ok((await store.ttl(key('post-1')))! > 30_000, 'in flight: the full TTL');
+      const last = await es.storeEvent('post-1', { jsonrpc: '2.0', id: 7, result: { content: [] } } as JSONRPCMessage);
+      const ttl = (await store.ttl(key('post-1')))!;
+      assert.ok(ttl > 0 && ttl <= 1_000, `completed: at most completedTtlMs, got ${ttl}`);
+      assert.equal(await es.getStreamIdForEventId(last), 'post-1', 'still resumable meanwhile');
+      await es.storeEvent('post-2', { jsonrpc: '2.0', id: 8, error: { code: -32602, message: 'bad' } } as JSONRPCMessage);
+      assert.ok((await store.ttl(key('post-2')))! <= 1_000, 'an error response completes the stream too');
+      await es.storeEvent('_GET_stream', { jsonrpc: '2.0', id: 9, result: {} } as JSONRPCMessage);
+      assert.ok((await store.ttl(key('_GET_stream')))! > 30_000, 'the standalone stream keeps the full TTL');
+    });
+
     it('writes its logs under mcp:session:{sessionId}:stream:{streamId}', async () => {
       const session = randomUUID();
       const es = new StoreEventStore(store, session);
