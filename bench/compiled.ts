@@ -26,3 +26,5 @@ export function compileForBench(): void {
 export const OURS_ENTRY = `${BUILD_DIR}/src/index.js`;
 /** Node arguments that start the floor on `port` (compiled). */
 export const floorEntry = (port: number | string): string[] => [`${BUILD_DIR}/bench/floor-server.js`, String(port)];
+/** Node arguments that start our server (compiled) with bench/gc-probe.ts preloaded and `gc` exposed. */
+export const OURS_WITH_GC_PROBE = ['--expose-gc', '--import', `./${BUILD_DIR}/bench/gc-probe.js`, OURS_ENTRY];

@@ -33,7 +33,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { startTestRedis } from '../test/helpers/redis-server.js';
-import { compileForBench, floorEntry, OURS_ENTRY } from './compiled.js';
+import { compileForBench, floorEntry, OURS_ENTRY, OURS_WITH_GC_PROBE } from './compiled.js';
 import { closeSession, echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -78,11 +78,11 @@ const figures: Record<string, number> = {};
 
 // ---------------------------------------------------------------- processes
 
-async function startProcess(name: string, args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+async function startProcess(name: string, args: string[], env: Record<string, string>, readyUrl: string, ipc = false): Promise<ChildProcess> {
   const [command, argv] = PIN ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(command, argv, {
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000', ...env },
-    stdio: ['ignore', 'ignore', 'pipe']
+    stdio: ipc ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe']
   });
   let stderr = '';
   child.stderr!.on('data', d => (stderr = (stderr + d).slice(-4000)));
@@ -117,10 +117,6 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-function rssKiB(child: ChildProcess): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
-}
 
 /** CPU time (user + system) a process has used so far, in µs (/proc/<pid>/stat, clock ticks of 10 ms). */
 function cpuTimeUs(pid: number | undefined): number {
@@ -289,46 +285,61 @@ async function oauthFlowsPerSecond(base: string): Promise<number> {
   return done / ((Date.now() - started) / 1000);
 }
 
-/** Heap in use, from the server's own Prometheus metrics (prom-client's default collectors). */
-async function heapUsedKiB(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  return Math.round(Number(/^nodejs_heap_size_used_bytes (\d+)/m.exec(text)?.[1] ?? NaN) / 1024);
+interface MemoryReading {
+  rssKiB: number;
+  heapUsedKiB: number;
+}
+
+/** Two full GCs in the server, then its RSS and heap in use (bench/gc-probe.ts, over IPC). */
+function measureMemory(child: ChildProcess): Promise<MemoryReading> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { rss: number; heapUsed: number; collected: boolean }) => {
+      if (!m.collected) return reject(new Error('the server was started without --expose-gc'));
+      resolve({ rssKiB: Math.round(m.rss / 1024), heapUsedKiB: Math.round(m.heapUsed / 1024) });
+    };
+    child.once('message', onMessage);
+    child.send('measure');
+  });
+}
+
+interface IdleSessionMemory {
+  baseline: MemoryReading;
+  loaded: MemoryReading;
+  /** After deleting the sessions, one reading per create/delete cycle. */
+  after: MemoryReading[];
 }
 
 /**
  * A fresh server process (so that earlier load runs do not inflate the
- * baseline): RSS per 1,000 idle sessions, then three cycles of creating and
- * deleting 1,000 sessions. V8 keeps a grown heap, so RSS need not return to
- * the baseline; a leak shows as growth from cycle to cycle, in RSS and in the
- * heap in use.
+ * baseline), with bench/gc-probe.ts preloaded: every reading follows two full
+ * garbage collections, so heap in use is what the sessions retain. RSS per
+ * 1,000 idle sessions (initialize + initialized, then nothing), then three
+ * cycles of creating and deleting 1,000 sessions: a leak shows as growth
+ * from cycle to cycle. V8 keeps a grown heap, so RSS after deletion need not
+ * return to the baseline; heap in use must.
  */
-async function idleSessionMemory(): Promise<{ perSessionBytes: number; baselineKiB: number; loadedKiB: number; afterKiB: number[]; heapAfterKiB: number[] }> {
-  const server = await startOurs('memory', { AUTH_MODE: 'internal' });
+async function idleSessionMemory(): Promise<IdleSessionMemory> {
+  const port = await freePort();
+  const base = `http://localhost:${port}`;
+  const child = await startProcess('memory', OURS_WITH_GC_PROBE, { AUTH_MODE: 'internal', PORT: String(port) }, `${base}/health`, true);
   try {
-    const { accessToken: token } = await obtainTokens(server.url, { scope: 'mcp' });
-    const mcpUrl = `${server.url}/mcp`;
+    const { accessToken: token } = await obtainTokens(base, { scope: 'mcp' });
+    const mcpUrl = `${base}/mcp`;
     // Warm the process first so that one-time allocations do not count against sessions.
     for (let i = 0; i < 50; i++) await closeSession(mcpUrl, await openSession(mcpUrl, token), token);
-    await new Promise(r => setTimeout(r, 500));
-    const baselineKiB = rssKiB(server.child);
-    let loadedKiB = 0;
-    const afterKiB: number[] = [];
-    const heapAfterKiB: number[] = [];
+    const baseline = await measureMemory(child);
+    let loaded = baseline;
+    const after: MemoryReading[] = [];
     for (let cycle = 0; cycle < 3; cycle++) {
       const ids: string[] = [];
       for (let i = 0; i < 1000; i += 20) ids.push(...(await Promise.all(Array.from({ length: 20 }, () => openSession(mcpUrl, token)))));
-      await new Promise(r => setTimeout(r, 500));
-      if (cycle === 0) loadedKiB = rssKiB(server.child);
+      if (cycle === 0) loaded = await measureMemory(child);
       for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map(id => closeSession(mcpUrl, id, token)));
-      // Some unrelated traffic gives the collector a chance to run before the reading.
-      for (let i = 0; i < 200; i++) await (await fetch(`${server.url}/health`)).text();
-      await new Promise(r => setTimeout(r, 1500));
-      afterKiB.push(rssKiB(server.child));
-      heapAfterKiB.push(await heapUsedKiB(server.url));
+      after.push(await measureMemory(child));
     }
-    return { perSessionBytes: ((loadedKiB - baselineKiB) * 1024) / 1000, baselineKiB, loadedKiB, afterKiB, heapAfterKiB };
+    return { baseline, loaded, after };
   } finally {
-    await stopProcess(server.child);
+    await stopProcess(child);
   }
 }
 
@@ -436,15 +447,21 @@ async function main(): Promise<void> {
   }
 
   if (want('memory')) {
-    console.log('Memory');
+    console.log('Memory (after full GCs)');
     const m = await idleSessionMemory();
-    figures.idle_session_bytes = m.perSessionBytes;
-    figures.rss_baseline_kib = m.baselineKiB;
-    figures.rss_with_1000_sessions_kib = m.loadedKiB;
-    m.afterKiB.forEach((kib, i) => (figures[`rss_after_delete_cycle${i + 1}_kib`] = kib));
-    m.heapAfterKiB.forEach((kib, i) => (figures[`heap_used_after_delete_cycle${i + 1}_kib`] = kib));
-    console.log(`  RSS baseline ${m.baselineKiB} KiB, with 1,000 idle sessions ${m.loadedKiB} KiB (${(m.perSessionBytes / 1024).toFixed(1)} KiB per session)`);
-    console.log(`  after deleting them, three create/delete cycles: RSS ${m.afterKiB.join(' / ')} KiB, heap in use ${m.heapAfterKiB.join(' / ')} KiB`);
+    figures.idle_session_bytes = ((m.loaded.rssKiB - m.baseline.rssKiB) * 1024) / 1000;
+    figures.idle_session_heap_bytes = ((m.loaded.heapUsedKiB - m.baseline.heapUsedKiB) * 1024) / 1000;
+    figures.rss_baseline_kib = m.baseline.rssKiB;
+    figures.rss_with_1000_sessions_kib = m.loaded.rssKiB;
+    figures.heap_used_baseline_kib = m.baseline.heapUsedKiB;
+    figures.heap_used_with_1000_sessions_kib = m.loaded.heapUsedKiB;
+    m.after.forEach((r, i) => {
+      figures[`rss_after_delete_cycle${i + 1}_kib`] = r.rssKiB;
+      figures[`heap_used_after_delete_cycle${i + 1}_kib`] = r.heapUsedKiB;
+    });
+    console.log(`  RSS: baseline ${m.baseline.rssKiB} KiB, with 1,000 idle sessions ${m.loaded.rssKiB} KiB (${(figures.idle_session_bytes / 1024).toFixed(1)} KiB per session)`);
+    console.log(`  heap in use: baseline ${m.baseline.heapUsedKiB} KiB, with 1,000 idle sessions ${m.loaded.heapUsedKiB} KiB (${(figures.idle_session_heap_bytes / 1024).toFixed(1)} KiB per session)`);
+    console.log(`  after deleting them, three create/delete cycles: RSS ${m.after.map(r => r.rssKiB).join(' / ')} KiB, heap in use ${m.after.map(r => r.heapUsedKiB).join(' / ')} KiB`);
   }
 
   await stopProcess(ours.child);
@@ -463,7 +480,7 @@ async function main(): Promise<void> {
   t('idle session <= 50 KB RSS', figures.idle_session_bytes, x => x <= 50_000);
   if (figures.rss_after_delete_cycle3_kib !== undefined) {
     t('no leak: RSS after the 3rd create/delete cycle within 10% of the 1st', figures.rss_after_delete_cycle3_kib / figures.rss_after_delete_cycle1_kib!, x => x <= 1.1);
-    t('no leak: heap in use after the 3rd cycle within 10% of the 1st', figures.heap_used_after_delete_cycle3_kib! / figures.heap_used_after_delete_cycle1_kib!, x => x <= 1.1);
+    t('no leak: heap in use after deleting the sessions within 10% of the baseline (3rd cycle)', figures.heap_used_after_delete_cycle3_kib! / figures.heap_used_baseline_kib!, x => x <= 1.1);
   }
   for (const l of loads) {
     t(`p99 < 50 ms: ${l.name}`, l.p99, x => x < 50);

@@ -34,6 +34,13 @@ export interface StoreEventStoreOptions {
 }
 
 const SEPARATOR = '::';
+/**
+ * How many of a session's most recent streams `clear` deletes at session end.
+ * Older request streams have carried their response long ago and expire on
+ * their own within `completedTtlMs`; a bounded list keeps a busy session from
+ * growing a list of every request it ever made.
+ */
+const RECENT_STREAMS = 8;
 /** Stream ids the SDK generates are UUIDs or `_GET_stream`; anything far from that is not ours. */
 const STREAM_ID = /^[\w.-]{1,128}$/;
 
@@ -67,6 +74,8 @@ export class StoreEventStore implements EventStore {
   private readonly ttlMs: number;
   private readonly maxLength: number;
   private readonly completedTtlMs: number;
+  /** The streams written most recently (at most RECENT_STREAMS), for `clear`. */
+  private recent: string[] = [];
 
   constructor(
     private readonly store: Store,
@@ -86,7 +95,21 @@ export class StoreEventStore implements EventStore {
       ttlMs: completed ? this.completedTtlMs : this.ttlMs,
       maxLength: this.maxLength
     });
+    if (!this.recent.includes(streamId)) {
+      this.recent.push(streamId);
+      if (this.recent.length > RECENT_STREAMS) this.recent.shift();
+    }
     return `${streamId}${SEPARATOR}${logId}`;
+  }
+
+  /**
+   * The session has ended (DELETE, idle timeout, shutdown): nobody can resume
+   * its streams any more, so their logs go now rather than at their TTL.
+   */
+  async clear(): Promise<void> {
+    const keys = this.recent.map(streamId => streamLogKey(this.sessionId, streamId));
+    this.recent = [];
+    if (keys.length > 0) await this.store.delete(...keys);
   }
 
   /**

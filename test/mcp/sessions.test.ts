@@ -36,6 +36,21 @@ describe('2025-era sessions', () => {
     assert.equal(await app.store.get(`session:${s.sessionId}:owner`), undefined);
   });
 
+  it("deletes the session's stream logs when the session ends", async () => {
+    const s = await openLegacySession(app.mcpUrl, ALICE);
+    assert.equal((await s.post(toolsList)).status, 200);
+    const logs = async () => {
+      const keys: string[] = [];
+      for await (const key of app.store.scan(`mcp:session:${s.sessionId}:stream:*`)) keys.push(key);
+      return keys;
+    };
+    assert.ok((await logs()).length >= 2, 'the initialize and tools/list streams were logged');
+    const del = await raw(app.mcpUrl, { method: 'DELETE', headers: { authorization: ALICE, 'mcp-session-id': s.sessionId, 'mcp-protocol-version': LEGACY } });
+    assert.equal(del.status, 200);
+    for (let i = 0; i < 50 && (await logs()).length > 0; i++) await new Promise(r => setTimeout(r, 20));
+    assert.deepEqual(await logs(), []);
+  });
+
   it('records the owner as session:{id}:owner with a TTL', async () => {
     const s = await openLegacySession(app.mcpUrl, ALICE);
     assert.equal(await app.store.get(`session:${s.sessionId}:owner`), 'alice');

@@ -117,6 +117,19 @@ forEachStore((name, harness) => {
       assert.ok((await store.ttl(key('_GET_stream')))! > 30_000, 'the standalone stream keeps the full TTL');
     });
 
+    it('clear() deletes the logs of the most recent streams (at most 8), leaving older ones to their TTL', async () => {
+      const session = randomUUID();
+      const es = new StoreEventStore(store, session);
+      const streams = Array.from({ length: 10 }, (_, i) => `s${i}`);
+      for (const s of streams) await es.storeEvent(s, note(1));
+      await es.storeEvent('s9', note(2)); // a stream written twice counts once
+      await es.clear();
+      const left = [];
+      for (const s of streams) if ((await store.ttl(streamLogKey(session, s))) !== undefined) left.push(s);
+      assert.deepEqual(left, ['s0', 's1']);
+      await es.clear(); // nothing left to delete: no error
+    });
+
     it('writes its logs under mcp:session:{sessionId}:stream:{streamId}', async () => {
       const session = randomUUID();
       const es = new StoreEventStore(store, session);

@@ -27,7 +27,12 @@ export interface SessionEventStoreOptions extends StoreEventStoreOptions {
   logger?: Logger;
 }
 
-export function createStoreEventStore(store: Store, sessionId: string, options: SessionEventStoreOptions = {}): EventStore {
+/** The SDK's `EventStore`, plus `clear` for the end of the session (never rejects). */
+export interface SessionEventStore extends EventStore {
+  clear(): Promise<void>;
+}
+
+export function createStoreEventStore(store: Store, sessionId: string, options: SessionEventStoreOptions = {}): SessionEventStore {
   const inner = new StoreEventStore(store, sessionId, options);
   let warned = false;
   return {
@@ -44,6 +49,8 @@ export function createStoreEventStore(store: Store, sessionId: string, options: 
       }
     },
     getStreamIdForEventId: (eventId: EventId) => inner.getStreamIdForEventId(eventId),
-    replayEventsAfter: (lastEventId, handlers) => inner.replayEventsAfter(lastEventId, handlers)
+    replayEventsAfter: (lastEventId, handlers) => inner.replayEventsAfter(lastEventId, handlers),
+    // Best effort: with the store down, the logs expire at their TTL instead.
+    clear: () => inner.clear().catch(err => options.logger?.debug({ err, sessionId }, 'could not delete the stream logs of a closed session'))
   };
 }

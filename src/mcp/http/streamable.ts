@@ -181,9 +181,10 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
     // Records first: another instance must find the session as soon as the client knows its id.
     // Rejects with StoreUnavailableError (503) when the store is down.
     await registry.claim(sessionId, owner, 'streamable');
+    const eventStore = createStoreEventStore(options.store, sessionId, { ttlMs: options.eventTtlMs, logger });
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
-      eventStore: createStoreEventStore(options.store, sessionId, { ttlMs: options.eventTtlMs, logger }),
+      eventStore,
       retryInterval: options.retryIntervalMs,
       maxRequestBodySize: options.maxBodyBytes,
       onsessioninitialized: id => {
@@ -195,6 +196,8 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
     transport.onclose = () => {
       transports.delete(sessionId);
       registry.remove(sessionId);
+      // The session is over: its stream logs can no longer be resumed.
+      void eventStore.clear();
     };
     try {
       await server.connect(transport);
