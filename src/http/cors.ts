@@ -13,10 +13,20 @@ import type { RequestHandler } from 'express';
 export const MCP_EXPOSED_HEADERS = ['Mcp-Session-Id', 'WWW-Authenticate', 'MCP-Protocol-Version', 'Retry-After'];
 
 export function mcpCors(): RequestHandler {
-  return cors({
+  const handler = cors({
     origin: true,
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
     exposedHeaders: MCP_EXPOSED_HEADERS,
     maxAge: 600
   });
+  // A request without Origin is not a cross-origin browser request (browsers
+  // send Origin on every CORS request and preflight), so CORS headers would
+  // be read by no one: skip the work on this hot path, keeping `Vary: Origin`
+  // since the answer differs for requests that carry one. OPTIONS is always
+  // answered by the CORS handler, as before.
+  return (req, res, next) => {
+    if (req.headers.origin !== undefined || req.method === 'OPTIONS') return handler(req, res, next);
+    res.vary('Origin');
+    next();
+  };
 }

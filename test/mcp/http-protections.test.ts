@@ -125,5 +125,19 @@ describe('HTTP protections on /mcp', () => {
     assert.equal(res.status, 200);
     const exposed = String(res.headers['access-control-expose-headers']).split(',');
     for (const h of ['Mcp-Session-Id', 'WWW-Authenticate', 'MCP-Protocol-Version']) assert.ok(exposed.includes(h), h);
+    assert.match(String(res.headers['vary']), /Origin/);
+  });
+
+  it('sends no CORS headers to a request without Origin (not a browser CORS request), but still Vary: Origin', async () => {
+    const res = await post({}, initialize);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['access-control-allow-origin'], undefined);
+    assert.equal(res.headers['access-control-expose-headers'], undefined);
+    assert.match(String(res.headers['vary']), /Origin/);
+  });
+
+  it('answers OPTIONS without Origin through the CORS handler too (204, not 405)', async () => {
+    const res = await raw(app.mcpUrl, { method: 'OPTIONS', headers: {} });
+    assert.equal(res.status, 204);
   });
 });
