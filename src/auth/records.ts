@@ -113,12 +113,31 @@ export type RotationRecord = z.infer<typeof RotationRecord>;
 /** Milliseconds until `expiresAt` (ms epoch), at least 1 so the store accepts it. */
 export const ttlUntil = (expiresAt: number, now: number) => Math.max(1, Math.ceil(expiresAt - now));
 
+/** Freezes a parsed record and everything in it (memoised records are shared between callers). */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export class Collection<T> {
+  /**
+   * Parsed records by key, with the stored text they were parsed from
+   * (`memoSize` > 0 only). The store stays the source of truth: every `get`
+   * still reads it, and the memo only skips JSON.parse and the schema check
+   * when the stored text is exactly the text parsed before. A deleted or
+   * changed record is never answered from here.
+   */
+  private readonly memo = new Map<string, { raw: string; value: T }>();
+
   constructor(
     private readonly store: Store,
     readonly prefix: string,
     private readonly schema: z.ZodType<T>,
-    private readonly onCorrupt: (key: string) => void
+    private readonly onCorrupt: (key: string) => void,
+    private readonly memoSize = 0
   ) {}
 
   key(id: string): string {
@@ -126,7 +145,25 @@ export class Collection<T> {
   }
 
   private parse(key: string, raw: string | undefined): T | undefined {
-    if (raw === undefined) return undefined;
+    if (this.memoSize > 0) {
+      const hit = this.memo.get(key);
+      if (hit !== undefined) {
+        if (hit.raw === raw) return hit.value;
+        this.memo.delete(key);
+      }
+      if (raw === undefined) return undefined;
+      const value = this.parseText(key, raw);
+      if (value !== undefined) {
+        this.memo.set(key, { raw, value: deepFreeze(value) });
+        // Oldest first (Map insertion order): drop it once the memo is full.
+        if (this.memo.size > this.memoSize) this.memo.delete(this.memo.keys().next().value!);
+      }
+      return value;
+    }
+    return raw === undefined ? undefined : this.parseText(key, raw);
+  }
+
+  private parseText(key: string, raw: string): T | undefined {
     let json: unknown;
     try {
       json = JSON.parse(raw);
@@ -158,10 +195,13 @@ export class Collection<T> {
   /** Atomic read-and-delete: of concurrent callers exactly one gets the record. */
   async consume(id: string): Promise<T | undefined> {
     const key = this.key(id);
-    return this.parse(key, await this.store.consume(key));
+    const raw = await this.store.consume(key);
+    this.memo.delete(key);
+    return raw === undefined ? undefined : this.parseText(key, raw);
   }
 
   async delete(id: string): Promise<void> {
+    this.memo.delete(this.key(id));
     await this.store.delete(this.key(id));
   }
 }
@@ -180,16 +220,20 @@ export interface Records {
   grantTokensKey(grantId: string): string;
 }
 
+/** Parsed records kept per hot collection (each entry: the stored text and its parse, ~1 KB). */
+const RECORD_MEMO_SIZE = 1000;
+
 export function createRecords(store: Store, onCorrupt: (key: string) => void): Records {
-  const c = <T>(prefix: string, schema: z.ZodType<T>) => new Collection<T>(store, prefix, schema, onCorrupt);
+  const c = <T>(prefix: string, schema: z.ZodType<T>, memoSize = 0) => new Collection<T>(store, prefix, schema, onCorrupt, memoSize);
   return {
     clients: c('auth:client:', ClientRecord),
     cimd: c('auth:cimd:', CimdCacheRecord),
     interactions: c('auth:interaction:', InteractionRecord),
     codes: c('auth:pending:', CodeRecord),
     exchanges: c('auth:exch:', ExchangeRecord),
-    grants: c('auth:grant:', GrantRecord),
-    accessTokens: c('auth:installation:', TokenRecord),
+    // Read on every authenticated MCP request (internal mode): memoised parses.
+    grants: c('auth:grant:', GrantRecord, RECORD_MEMO_SIZE),
+    accessTokens: c('auth:installation:', TokenRecord, RECORD_MEMO_SIZE),
     refreshTokens: c('auth:refresh:', TokenRecord),
     rotations: c('auth:refresh-used:', RotationRecord),
     grantTokensKey: grantId => `auth:grant:${grantId}:tokens`
