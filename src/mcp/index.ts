@@ -73,7 +73,13 @@ export interface McpResourceServerOptions {
 }
 
 export interface McpResourceServer {
+  /** The MCP endpoints as a router (tests mount this). */
   router: Router;
+  /**
+   * Registers the same endpoints directly on `target` (the app): one router
+   * level fewer on the hot path than mounting `router`.
+   */
+  mount(target: Router): void;
   /** This process as other instances see it (id, `INSTANCE_URL`). */
   instance: InstanceIdentity;
   /** Live counts for metrics: sessions by transport, open `subscriptions/listen` streams. */
@@ -153,19 +159,25 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     sendJsonRpcError(res, 405, JSONRPC_SERVER_ERROR, 'Method not allowed');
   };
 
-  const router = Router();
-  router.use(['/mcp', '/sse', '/message'], guard, cors);
-  router.post('/mcp', body, authenticate, rejectMalformedJson, streamable.post);
-  router.get('/mcp', authenticate, streamable.get);
-  router.delete('/mcp', authenticate, streamable.delete);
-  router.all('/mcp', methodNotAllowed);
   const authenticateLegacy = options.authenticateLegacySse ?? authenticate;
-  router.get('/sse', authenticateLegacy, sse.open);
-  router.post('/message', body, authenticateLegacy, rejectMalformedJson, sse.message);
+  // The Host/Origin guard, then CORS, as one middleware (one layer to walk).
+  const guardThenCors: RequestHandler = (req, res, next) => guard(req, res, err => (err === undefined ? cors(req, res, next) : next(err)));
+  const mount = (router: Router) => {
+    router.use(['/mcp', '/sse', '/message'], guardThenCors);
+    router.post('/mcp', body, authenticate, rejectMalformedJson, streamable.post);
+    router.get('/mcp', authenticate, streamable.get);
+    router.delete('/mcp', authenticate, streamable.delete);
+    router.all('/mcp', methodNotAllowed);
+    router.get('/sse', authenticateLegacy, sse.open);
+    router.post('/message', body, authenticateLegacy, rejectMalformedJson, sse.message);
+  };
+  const router = Router();
+  mount(router);
 
   let closing: Promise<void> | undefined;
   return {
     router,
+    mount,
     instance,
     stats: () => services.stats(),
     close: () =>

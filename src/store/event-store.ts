@@ -24,9 +24,9 @@ export interface StoreEventStoreOptions {
    * Once a request stream has carried its JSON-RPC response (a POST stream
    * ends with it), its log is kept only this long, in ms: long enough for a
    * client that lost the connection to reconnect with `Last-Event-ID` (it
-   * waits the SSE `retry` interval, a second by default), short enough that
-   * a busy session does not keep every finished exchange for the whole
-   * session idle time. Default 60 s, never more than `ttlMs`.
+   * waits the SSE `retry` interval the server sent), short enough that a busy
+   * session does not keep every finished exchange for the whole session idle
+   * time. Default 10 s, never more than `ttlMs`.
    */
   completedTtlMs?: number;
   /** Events kept per stream (at least; Redis trims approximately). Default 1000. */
@@ -84,7 +84,7 @@ export class StoreEventStore implements EventStore {
   ) {
     this.ttlMs = options.ttlMs ?? 60 * 60 * 1000;
     this.maxLength = options.maxLength ?? 1000;
-    this.completedTtlMs = Math.min(this.ttlMs, options.completedTtlMs ?? 60_000);
+    this.completedTtlMs = Math.min(this.ttlMs, options.completedTtlMs ?? 10_000);
   }
 
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {

@@ -181,7 +181,9 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
     // Records first: another instance must find the session as soon as the client knows its id.
     // Rejects with StoreUnavailableError (503) when the store is down.
     await registry.claim(sessionId, owner, 'streamable');
-    const eventStore = createStoreEventStore(options.store, sessionId, { ttlMs: options.eventTtlMs, logger });
+    // A finished request stream stays resumable for ten SSE retry intervals (at least 10 s).
+    const completedTtlMs = Math.max(10_000, 10 * options.retryIntervalMs);
+    const eventStore = createStoreEventStore(options.store, sessionId, { ttlMs: options.eventTtlMs, completedTtlMs, logger });
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
       eventStore,
