@@ -14,7 +14,7 @@
  * Environment: BENCH_DURATION (seconds per load run, default 10),
  * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated scenario keys),
  * BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds of unrecorded load per server
- * and path before its first round, default 3), BENCH_PIN (0 turns CPU pinning off).
+ * and path before its first round, default 20), BENCH_PIN (0 turns CPU pinning off).
  *
  * Servers that are compared with each other (ours and the floor; internal,
  * introspection and JWT; memory and Redis) run side by side and are measured
@@ -40,7 +40,7 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
 const want = (key: string) => ONLY.length === 0 || ONLY.includes(key);
 
 /**
