@@ -93,7 +93,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // walks the router stack in order, and the MCP endpoints are the hot path
   // (a request to /mcp then skips the AS's and the pages' route layers; the
   // path sets are disjoint, so the order changes nothing else).
-  const mounts: Array<(target: express.Express) => void> = [];
   const late: RequestHandler[] = [
     createOpsRouter({ checks, metrics }),
     createLandingRouter({ config, storeKind: store.kind }),
@@ -126,7 +125,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     late.push(rs.router);
     mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, authenticateLegacySse: rs.authenticateLegacySse, timing: options.mcpTiming });
-    mounts.push(target => mcp!.mount(target));
     const mcpStats = mcp.stats.bind(mcp);
     metrics.gauge('mcp_active_sessions', 'Open 2025-era Streamable HTTP sessions on this instance', () => mcpStats().streamableSessions);
     metrics.gauge('mcp_active_sse_sessions', 'Open legacy HTTP+SSE sessions on this instance', () => mcpStats().sseSessions);
@@ -142,7 +140,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (validator.ready) checks.push({ name: 'authorization_server', check: () => validator.ready!() });
   }
 
-  for (const mount of mounts) mount(app);
+  mcp?.mount(app);
   for (const router of late) app.use(router);
   app.use(finalErrorHandler(logger));
 

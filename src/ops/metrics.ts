@@ -39,7 +39,7 @@ export function createMetrics(): Metrics {
   });
   const authOutcomes = new Counter({ name: 'auth_outcomes_total', help: 'Bearer token checks by outcome and reason', labelNames: ['outcome', 'reason'], registers: [registry] });
   const outcomeChildren = new Map<string, { inc: () => void }>();
-  const requestChildren = new Map<string, { count: () => void; time: (seconds: number) => void }>();
+  const requestChildren = new Map<string, { counter: { inc(): void }; histogram: { observe(seconds: number): void } }>();
   return {
     registry,
     httpRequests,
@@ -48,13 +48,11 @@ export function createMetrics(): Metrics {
       const key = `${route} ${method} ${status}`;
       let child = requestChildren.get(key);
       if (!child) {
-        const counter = httpRequests.labels(route, method, String(status));
-        const histogram = httpDuration.labels(route, method);
-        child = { count: () => counter.inc(), time: s => histogram.observe(s) };
+        child = { counter: httpRequests.labels(route, method, String(status)), histogram: httpDuration.labels(route, method) };
         requestChildren.set(key, child);
       }
-      child.count();
-      child.time(seconds);
+      child.counter.inc();
+      child.histogram.observe(seconds);
     },
     authOutcomes,
     countAuthOutcome(outcome, reason) {

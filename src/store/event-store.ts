@@ -60,7 +60,11 @@ export function parseEventId(eventId: string): { streamId: string; logId: string
 /** The SDK's name for a session's standalone GET stream (server-initiated messages, never responses). */
 const STANDALONE_STREAM = '_GET_stream';
 
-/** A JSON-RPC response (result or error): the last event of the request stream that carries it. */
+/**
+ * A JSON-RPC response (result or error): the last event of the request stream
+ * that carries it. A shape check on purpose: the SDK's `isJSONRPCResponse`
+ * runs a full schema parse, and this runs on every stored event.
+ */
 function isResponse(message: object): boolean {
   return 'id' in message && ('result' in message || 'error' in message);
 }
