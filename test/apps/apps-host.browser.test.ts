@@ -126,6 +126,13 @@ async function connectClient(era: Era): Promise<Client> {
   return client;
 }
 
+/** Loads the host page and starts the AppBridge host on it with `args` (the view, tool, input, result, context). */
+async function startHostPage(page: Page, args: Record<string, unknown>): Promise<void> {
+  await page.goto(hostUrl);
+  await page.waitForFunction(() => typeof (globalThis as unknown as HostWindow).startHost === 'function');
+  await page.evaluate(hostArgs => (globalThis as unknown as HostWindow).startHost(hostArgs), args);
+}
+
 /** POST /mcp requests the server itself has counted (its Prometheus counter). */
 async function serverMcpPosts(): Promise<number> {
   const { values } = await server.metrics.httpRequests.get();
@@ -189,9 +196,7 @@ for (const era of ['2026', '2025'] as const) {
           viewCalls.push(params);
           return client.callTool({ name: params.name, arguments: params.arguments });
         });
-        await page.goto(hostUrl);
-        await page.waitForFunction(() => typeof (globalThis as unknown as HostWindow).startHost === 'function');
-        const hostArgs: Record<string, unknown> = {
+        await startHostPage(page, {
           html: item.text,
           csp: item._meta?.ui?.csp,
           tool,
@@ -206,8 +211,7 @@ for (const era of ['2026', '2025'] as const) {
             locale: 'en-US',
             containerDimensions: { width: 560, maxHeight: 600 }
           }
-        };
-        await page.evaluate(args => (globalThis as unknown as HostWindow).startHost(args), hostArgs);
+        });
 
         // 1. Handshake: ui/initialize answered, ui/notifications/initialized received, input + result sent.
         await page.waitForFunction(() => (globalThis as unknown as HostWindow).hostState.delivered, undefined, { timeout: 15_000 });
@@ -281,9 +285,7 @@ describe('MCP Apps view in a host without serverTools, given a text-only result 
       const full = (await client.callTool({ name: APP_TOOL_NAME, arguments: { count: 5 } })) as CallToolResult;
       // A host that drops structuredContent (or an older one that never had it).
       const toolResult = { content: full.content };
-      await page.goto(hostUrl);
-      await page.waitForFunction(() => typeof (globalThis as unknown as HostWindow).startHost === 'function');
-      const hostArgs: Record<string, unknown> = {
+      await startHostPage(page, {
         html: item.text,
         csp: item._meta?.ui?.csp,
         tool,
@@ -291,8 +293,7 @@ describe('MCP Apps view in a host without serverTools, given a text-only result 
         toolResult,
         hostContext: { theme: 'light', displayMode: 'inline', platform: 'web' },
         hostCapabilities: { logging: {} }
-      };
-      await page.evaluate(args => (globalThis as unknown as HostWindow).startHost(args), hostArgs);
+      });
       const frame = await viewFrame(page);
       await waitForChips(frame, 5);
       assert.deepEqual(await chips(frame), firstPrimes(5));

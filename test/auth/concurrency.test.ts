@@ -15,6 +15,15 @@ import { createLogger } from '../../src/logger.js';
 import { authorizeCode, introspect, obtainTokens, pkcePair, refreshRequest, registerClient, randomLoopbackRedirect, tokenRequest } from '../helpers/oauth.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 
+/** 50 concurrent calls of `send`, each answer as its status and JSON body. */
+const fifty = (send: () => Promise<Response>) =>
+  Promise.all(
+    Array.from({ length: 50 }, async () => {
+      const res = await send();
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    })
+  );
+
 const RS = { clientId: 'concurrency-rs', clientSecret: 'concurrency-rs-secret-0123456789abcdefXYZ', authMethod: 'client_secret_basic' as const };
 
 for (const storage of ['memory', 'redis'] as const) {
@@ -49,12 +58,7 @@ for (const storage of ['memory', 'redis'] as const) {
       const { verifier, challenge } = pkcePair();
       const { code, metadata } = await authorizeCode(strict.url, client, { challenge });
       const params = { grant_type: 'authorization_code', code, redirect_uri: client.redirectUris[0]!, code_verifier: verifier, resource: `${metadata.issuer}/mcp` };
-      const answers = await Promise.all(
-        Array.from({ length: 50 }, async () => {
-          const res = await tokenRequest(metadata, client, params);
-          return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-        })
-      );
+      const answers = await fifty(() => tokenRequest(metadata, client, params));
       const ok = answers.filter(a => a.status === 200);
       assert.equal(ok.length, 1, `successes: ${ok.length}`);
       assert.equal(typeof ok[0]!.body.access_token, 'string');
@@ -67,12 +71,7 @@ for (const storage of ['memory', 'redis'] as const) {
 
     it('without a grace window, rotates a refresh token once: one 200, 49 invalid_grant, and the reuse revokes the grant', async () => {
       const tokens = await obtainTokens(strict.url);
-      const answers = await Promise.all(
-        Array.from({ length: 50 }, async () => {
-          const res = await refreshRequest(tokens, tokens.refreshToken!);
-          return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-        })
-      );
+      const answers = await fifty(() => refreshRequest(tokens, tokens.refreshToken!));
       const ok = answers.filter(a => a.status === 200);
       assert.equal(ok.length, 1, `successes: ${ok.length}`);
       assert.ok(answers.filter(a => a.status !== 200).every(a => a.status === 400 && a.body.error === 'invalid_grant'));
@@ -83,12 +82,7 @@ for (const storage of ['memory', 'redis'] as const) {
 
     it('within the grace window, answers every concurrent retry and keeps the grant alive', async () => {
       const tokens = await obtainTokens(graceful.url);
-      const answers = await Promise.all(
-        Array.from({ length: 50 }, async () => {
-          const res = await refreshRequest(tokens, tokens.refreshToken!);
-          return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-        })
-      );
+      const answers = await fifty(() => refreshRequest(tokens, tokens.refreshToken!));
       assert.deepEqual(
         answers.map(a => a.status),
         answers.map(() => 200)
