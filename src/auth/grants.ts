@@ -49,7 +49,7 @@ export async function createGrant(
 export async function issueTokens(
   ctx: AsContext,
   grant: GrantRecord,
-  opts: { scopes: readonly string[]; refresh: boolean; refreshScopes?: readonly string[] }
+  opts: { scopes: readonly string[]; refresh: boolean; refreshScopes?: readonly string[]; generation?: number }
 ): Promise<IssuedTokens> {
   const now = ctx.now();
   const setKey = ctx.records.grantTokensKey(grant.grantId);
@@ -79,7 +79,7 @@ export async function issueTokens(
   if (opts.refresh) {
     const refreshToken = randomToken();
     const refreshHash = sha256(refreshToken);
-    const refresh: TokenRecord = { ...access, scopes: [...(opts.refreshScopes ?? opts.scopes)], expiresAt: grant.expiresAt };
+    const refresh: TokenRecord = { ...access, scopes: [...(opts.refreshScopes ?? opts.scopes)], expiresAt: grant.expiresAt, generation: opts.generation ?? 0 };
     await ctx.store.addToSet(setKey, `r:${refreshHash}`, setTtl);
     await ctx.records.refreshTokens.set(refreshHash, refresh, ttlUntil(refresh.expiresAt, now));
     issued.refresh_token = refreshToken;
@@ -99,6 +99,7 @@ export async function revokeGrant(ctx: RevocationContext, grantId: string, reaso
     const hash = m.slice(2);
     if (m.startsWith('a:')) return [ctx.records.accessTokens.key(hash)];
     if (m.startsWith('r:')) return [ctx.records.refreshTokens.key(hash), ctx.records.rotations.key(hash)];
+    if (m.startsWith('l:')) return [ctx.records.lines.key(`${grantId}:${hash}`)];
     return [];
   });
   if (keys.length) await ctx.store.delete(...keys);

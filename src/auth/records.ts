@@ -102,13 +102,28 @@ export const TokenRecord = z.object({
   scopes: z.array(z.string()),
   resource: z.string(),
   issuedAt: z.number(),
-  expiresAt: z.number()
+  expiresAt: z.number(),
+  /**
+   * Refresh tokens: how many rotations separate this token from the grant's
+   * first refresh token (0 for the one issued with the code). Absent on
+   * access tokens and on records written before generations existed (read as 0).
+   */
+  generation: z.number().int().min(0).optional()
 });
 export type TokenRecord = z.infer<typeof TokenRecord>;
 
 /** `auth:refresh-used:{token-hash}`: the refresh token was rotated at `rotatedAt` (ms). */
 export const RotationRecord = z.object({ rotatedAt: z.number(), grantId: z.string() });
 export type RotationRecord = z.infer<typeof RotationRecord>;
+
+/**
+ * `auth:refresh-line:{grantId}:{generation}`: the one refresh token of that
+ * generation that continued the grant's line (its first rotation). A family
+ * has one line: a second token of the same generation rotating, or a token
+ * presented again after a later generation was used, is a fork (RFC 9700 §4.14.2).
+ */
+export const LineRecord = z.object({ tokenHash: z.string(), usedAt: z.number() });
+export type LineRecord = z.infer<typeof LineRecord>;
 
 /** Milliseconds until `expiresAt` (ms epoch), at least 1 so the store accepts it. */
 export const ttlUntil = (expiresAt: number, now: number) => Math.max(1, Math.ceil(expiresAt - now));
@@ -216,7 +231,9 @@ export interface Records {
   accessTokens: Collection<TokenRecord>;
   refreshTokens: Collection<TokenRecord>;
   rotations: Collection<RotationRecord>;
-  /** `auth:grant:{grantId}:tokens`: members `a:{hash}` / `r:{hash}`. */
+  /** Keyed `{grantId}:{generation}`. */
+  lines: Collection<LineRecord>;
+  /** `auth:grant:{grantId}:tokens`: members `a:{hash}` / `r:{hash}` / `l:{generation}`. */
   grantTokensKey(grantId: string): string;
 }
 
@@ -236,6 +253,7 @@ export function createRecords(store: Store, onCorrupt: (key: string) => void): R
     accessTokens: c('auth:installation:', TokenRecord, RECORD_MEMO_SIZE),
     refreshTokens: c('auth:refresh:', TokenRecord),
     rotations: c('auth:refresh-used:', RotationRecord),
+    lines: c('auth:refresh-line:', LineRecord),
     grantTokensKey: grantId => `auth:grant:${grantId}:tokens`
   };
 }

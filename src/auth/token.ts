@@ -14,13 +14,19 @@
  *   issued; the old one is marked used). A used refresh token presented
  *   again:
  *   - within `REFRESH_GRACE_SECONDS` of its first use (default 10 s), by
- *     the same client, while the grant is live: treated as a concurrent
- *     retry of the same refresh (two tabs, a retried request whose response
- *     was lost) and answered with a fresh access + refresh token pair in the
- *     same grant; the pair issued earlier stays valid;
- *   - after that window: treated as theft (RFC 9700 §4.14.2): the whole
- *     grant (every access and refresh token it issued) is revoked and the
- *     answer is `invalid_grant`.
+ *     the same client, while the grant is live, AND while its successor
+ *     has not been used: treated as a concurrent retry of the same refresh
+ *     (two tabs, a retried request whose response was lost) and answered
+ *     with a fresh access + refresh token pair in the same grant; the pair
+ *     issued earlier stays valid;
+ *   - otherwise: treated as theft (RFC 9700 §4.14.2): the whole grant (every
+ *     access and refresh token it issued) is revoked and the answer is
+ *     `invalid_grant`, with a `refresh_reuse_detected` audit line.
+ *   Each refresh token carries its generation; the first rotation of a
+ *   generation continues the grant's one line (`auth:refresh-line:`). Once
+ *   generation n+1 was used, a generation-n token is a fork, not a retry,
+ *   and so is a second sibling of generation n+1 (a retry's other
+ *   successor) trying to continue the line.
  *   `REFRESH_GRACE_SECONDS=0` turns the grace window off.
  */
 import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
@@ -34,7 +40,7 @@ import { allowCors, form, noStore, parseForm, required, wrap, type Step } from '
 import { parseScopes } from './authorize.js';
 import { verifierMatches } from './pkce.js';
 import { rateLimit } from './rate-limit.js';
-import type { CodeRecord, TokenRecord } from './records.js';
+import { ttlUntil, type CodeRecord, type GrantRecord, type TokenRecord } from './records.js';
 
 const invalidGrant = (reason: string) => new OAuthError('invalid_grant', { reason });
 
@@ -115,6 +121,28 @@ export function checkRefreshScope(res: Response, record: TokenRecord): string[] 
   return requested;
 }
 
+/** RFC 9700 §4.14.2: reuse of a rotated refresh token ends the whole grant, with an audit line. */
+async function revokeForReuse(ctx: AsContext, grant: GrantRecord, caller: AuthenticatedClient, reason: string): Promise<never> {
+  ctx.log.warn({ event: 'refresh_reuse_detected', clientId: caller.clientId, subject: grant.subject, grantId: grant.grantId, reason }, 'rotated refresh token reused: revoking its grant');
+  await revokeGrant(ctx, grant.grantId, 'refresh token reuse');
+  throw invalidGrant(`refresh token reused after rotation (grant revoked): ${reason}`);
+}
+
+/**
+ * The first rotation of a generation-`generation` token continues the grant's
+ * line. Of the sibling tokens a grace-window retry can create, only one may
+ * continue it: a second one rotating means two holders went separate ways.
+ */
+async function continueLine(ctx: AsContext, grant: GrantRecord, generation: number, tokenHash: string, caller: AuthenticatedClient): Promise<void> {
+  const now = ctx.now();
+  const ttl = ttlUntil(grant.expiresAt, now);
+  await ctx.store.addToSet(ctx.records.grantTokensKey(grant.grantId), `l:${generation}`, ttl);
+  const lineId = `${grant.grantId}:${generation}`;
+  if (await ctx.records.lines.setIfAbsent(lineId, { tokenHash, usedAt: now }, ttl)) return;
+  const line = await ctx.records.lines.get(lineId);
+  if (line && line.tokenHash !== tokenHash) await revokeForReuse(ctx, grant, caller, 'a sibling refresh token already continued the grant');
+}
+
 async function refreshTokenGrant(ctx: AsContext, _req: Request, res: Response, caller: AuthenticatedClient): Promise<IssuedTokens> {
   const { record, tokenHash } = await findRefreshToken(ctx, required(res, 'refresh_token'), caller);
   const scopes = checkRefreshScope(res, record);
@@ -123,20 +151,25 @@ async function refreshTokenGrant(ctx: AsContext, _req: Request, res: Response, c
   if (!grant) throw invalidGrant('grant revoked');
 
   const now = ctx.now();
+  const generation = record.generation ?? 0;
   const first = await ctx.records.rotations.setIfAbsent(tokenHash, { rotatedAt: now, grantId: grant.grantId }, Math.max(1, record.expiresAt - now));
   let event = 'token_refreshed';
-  if (!first) {
+  if (first) {
+    await continueLine(ctx, grant, generation, tokenHash, caller);
+  } else {
     const rotation = await ctx.records.rotations.get(tokenHash);
     const graceMs = ctx.config.tokens.refreshGraceSeconds * 1000;
     // A window of 0 means none at all, even for a retry in the same millisecond.
     if (!rotation || graceMs === 0 || now - rotation.rotatedAt > graceMs) {
-      ctx.log.warn({ event: 'refresh_reuse_detected', clientId: caller.clientId, grantId: grant.grantId }, 'rotated refresh token reused: revoking its grant');
-      await revokeGrant(ctx, grant.grantId, 'refresh token reuse');
-      throw invalidGrant('refresh token reused after rotation (grant revoked)');
+      await revokeForReuse(ctx, grant, caller, 'rotated refresh token presented after the grace window');
+    }
+    // Only a retry while the successor is unused: once the line went on, an earlier token is a fork.
+    if (await ctx.records.lines.get(`${grant.grantId}:${generation + 1}`)) {
+      await revokeForReuse(ctx, grant, caller, 'rotated refresh token presented after its successor was used');
     }
     event = 'token_refreshed_within_grace';
   }
-  const tokens = await issueTokens(ctx, grant, { scopes, refresh: true, refreshScopes: record.scopes });
+  const tokens = await issueTokens(ctx, grant, { scopes, refresh: true, refreshScopes: record.scopes, generation: generation + 1 });
   ctx.log.info({ event, clientId: caller.clientId, subject: grant.subject, grantId: grant.grantId, scopes }, 'tokens refreshed');
   return tokens;
 }
