@@ -34,12 +34,11 @@ import { startServer, type RunningServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { APP_RESOURCE_URI, APP_TOOL_NAME } from '../../src/mcp/features/apps.js';
 import { firstPrimes } from '../../src/mcp/features/tools.js';
-import { browserSkip, launchChromium } from '../helpers/browser.js';
+import { launchChromium } from '../helpers/browser.js';
 import { obtainTokens } from '../helpers/oauth.js';
 
 const ARTIFACTS = 'test-artifacts/apps';
 const HERE = dirname(fileURLToPath(import.meta.url));
-const skip = browserSkip;
 
 type Era = '2026' | '2025';
 
@@ -82,7 +81,6 @@ let hostUrl: string;
 let bundleDir: string;
 
 before(async () => {
-  if (skip) return;
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000' }));
   token = (await obtainTokens(server.config.baseUri, { scope: 'mcp', clientName: 'Apps host test' })).accessToken;
@@ -110,7 +108,6 @@ before(async () => {
 });
 
 after(async () => {
-  if (skip) return;
   await browser?.close();
   if (hostServer) await new Promise<void>(resolve => hostServer.close(() => resolve()));
   await server?.close();
@@ -171,7 +168,7 @@ async function openHostPage(height: number): Promise<{ context: BrowserContext; 
 }
 
 for (const era of ['2026', '2025'] as const) {
-  describe(`MCP Apps view in a real host (Chromium, ${era === '2026' ? '2026-07-28' : '2025-11-25 session'})`, { skip }, () => {
+  describe(`MCP Apps view in a real host (Chromium, ${era === '2026' ? '2026-07-28' : '2025-11-25 session'})`, () => {
     test('handshake, tool result rendering, tools/call through the host, host theme', async () => {
       const client = await connectClient(era);
       const { context, page, problems } = await openHostPage(420);
@@ -273,7 +270,7 @@ for (const era of ['2026', '2025'] as const) {
   });
 }
 
-describe('MCP Apps view in a host without serverTools, given a text-only result (Chromium)', { skip }, () => {
+describe('MCP Apps view in a host without serverTools, given a text-only result (Chromium)', () => {
   test('renders the primes from the text and disables the button', async () => {
     const client = await connectClient('2025');
     const { context, page, problems } = await openHostPage(300);

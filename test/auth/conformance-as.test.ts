@@ -6,7 +6,8 @@
  * test plays the person: consent + demo IdP over scripted HTTP, then
  * delivers the redirect to the suite's callback server.
  *
- * Skipped only when tools/conformance is not installed (CI installs it).
+ * Never skipped: a missing suite fails with the command to run (`npm test`
+ * installs it first, scripts/ensure-test-deps.mjs).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -20,11 +21,11 @@ import { startAs, type TestAs } from './server.js';
 const BIN = 'tools/conformance/node_modules/.bin';
 const NODE22 = `${BIN}/node`;
 const CLI = 'tools/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js';
-const skip = existsSync(NODE22) && existsSync(CLI) ? false : 'tools/conformance is not installed (npm --prefix tools/conformance ci)';
 
 let as: TestAs;
 before(async () => {
-  if (!skip) as = await startAs();
+  assert.ok(existsSync(NODE22) && existsSync(CLI), 'tools/conformance is not installed: run `npm --prefix tools/conformance ci`');
+  as = await startAs();
 });
 after(() => as?.close());
 
@@ -59,7 +60,7 @@ function runConformance(args: string[], complete: (authorizationUrl: string) => 
   });
 }
 
-test('the conformance suite’s authorization-server scenarios all pass against our AS', { skip, timeout: 120_000 }, async () => {
+test('the conformance suite’s authorization-server scenarios all pass against our AS', { timeout: 120_000 }, async () => {
   const port = await freePort();
   const redirectUri = `http://127.0.0.1:${port}/callback`;
   const client = await registerClient(as.url, { redirectUris: [redirectUri], authMethod: 'none', clientName: 'MCP conformance suite' });

@@ -11,12 +11,11 @@ import { after, before, describe, test } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
 
-import { browserSkip, launchChromium } from '../helpers/browser.js';
+import { launchChromium } from '../helpers/browser.js';
 import { authorizationUrl, fetchMetadata, pkcePair, registerClient, type AsMetadata } from '../helpers/oauth.js';
 import { startAs, type TestAs } from './server.js';
 
 const ARTIFACTS = 'test-artifacts/auth';
-const skip = browserSkip;
 
 let as: TestAs;
 let md: AsMetadata;
@@ -26,7 +25,6 @@ let callbackBase: string;
 const callbacks: URL[] = [];
 
 before(async () => {
-  if (skip) return;
   mkdirSync(ARTIFACTS, { recursive: true });
   as = await startAs();
   md = await fetchMetadata(as.url);
@@ -41,7 +39,6 @@ before(async () => {
 });
 
 after(async () => {
-  if (skip) return;
   await browser?.close();
   await new Promise<void>(resolve => callbackServer.close(() => resolve()));
   await as.close();
@@ -59,7 +56,7 @@ async function openConsent(clientName: string, state: string): Promise<{ page: P
   return { page, cspErrors };
 }
 
-describe('consent and IdP pages in Chromium', { skip }, () => {
+describe('consent and IdP pages in Chromium', () => {
   test('approving, then picking a demo identity, lands on the client callback with code, state and iss', async () => {
     const { page, cspErrors } = await openConsent('Inspector Gadget', 'approve-state');
     assert.equal(await page.title(), 'Authorize Inspector Gadget');

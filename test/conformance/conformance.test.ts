@@ -8,8 +8,8 @@
  * project's extra scenarios) and asserts that every required scenario passed.
  * The scenario table is written to the test output.
  *
- * Skipped only when tools/conformance/node_modules is missing (CI installs it
- * with `npm --prefix tools/conformance ci`).
+ * Never skipped: a missing suite fails `before` with the command to run
+ * (`npm test` installs it first, scripts/ensure-test-deps.mjs).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -25,15 +25,7 @@ import { checkSuiteInstalled, EXTRA_REQUIRED_SCENARIOS, PROJECT_ROOT, REQUIREMEN
 import { localHostsFor } from '../../scripts/lib/local-server.js';
 import type { Row } from '../../scripts/lib/report.js';
 
-const installed = existsSync(join(TOOLS_DIR, 'node_modules'));
-if (!installed) {
-  const bar = '!'.repeat(78);
-  console.error(
-    `\n${bar}\n! SKIPPING THE MCP CONFORMANCE SUITE: tools/conformance/node_modules is missing.\n! Install it with: npm --prefix tools/conformance ci\n${bar}\n`
-  );
-}
-
-describe('MCP conformance suite (official, pinned) through the real OAuth flow', { skip: installed ? false : 'tools/conformance/node_modules is missing: run `npm --prefix tools/conformance ci`' }, () => {
+describe('MCP conformance suite (official, pinned) through the real OAuth flow', () => {
   let server: RunningServer;
   let proxyPort: number;
   const artifacts = join(PROJECT_ROOT, 'test-artifacts', 'conformance', `test-${new Date().toISOString().replace(/[:.]/g, '-')}`);

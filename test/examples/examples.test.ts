@@ -79,7 +79,9 @@ describe('examples', () => {
     assert.match(out, /Done: every feature exercised in both eras\./);
   });
 
-  it('examples/curl.sh runs the raw HTTP flow end to end', { timeout: 60_000, skip: ['curl', 'openssl', 'jq'].some(t => !has(t)) && 'needs curl, openssl and jq' }, async () => {
+  it('examples/curl.sh runs the raw HTTP flow end to end', { timeout: 60_000 }, async () => {
+    const lacking = ['curl', 'openssl', 'jq'].filter(t => !has(t));
+    assert.deepEqual(lacking, [], `examples/curl.sh needs curl, openssl and jq: run \`apt-get install ${lacking.join(' ')}\` (npm test installs them)`);
     const { stdout } = await run('bash', ['examples/curl.sh'], { timeout: 50_000, env: { ...process.env, SERVER: server.url } });
     assert.match(stdout, /WWW-Authenticate: Bearer resource_metadata="http:\/\/localhost:\d+\/\.well-known\/oauth-protected-resource\/mcp"/i);
     assert.match(stdout, /client_id: \S+/);

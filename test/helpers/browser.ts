@@ -13,14 +13,15 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
- * `false`, or why the browser tests are skipped here. Under CI a missing
- * browser is an error, never a silent skip: `.ci/run` installs it.
+ * A missing browser fails the browser tests, never skips them: `npm test`
+ * installs it first (scripts/ensure-test-deps.mjs); when a test file is run
+ * some other way, the message names the command.
  */
-export const browserSkip: false | string = (() => {
-  if (existsSync(CHROMIUM)) return false;
-  if (process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: .ci/run should have installed it (apt-get install chromium)`);
-  return `Chromium not installed at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
-})();
+if (!existsSync(CHROMIUM)) {
+  throw new Error(
+    `Chromium not found at ${CHROMIUM}: run \`apt-get install chromium\` (Debian; or set CHROMIUM_PATH to a Chromium binary), or run the tests with \`npm test\`, which installs it`
+  );
+}
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

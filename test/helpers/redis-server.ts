@@ -72,7 +72,7 @@ export async function startTestRedis(): Promise<TestRedis> {
     proc.once('error', err => (spawnError = err));
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      if (spawnError) throw new Error(`test redis: cannot run ${binary} (${spawnError.message}); install redis-server or set REDIS_URL`);
+      if (spawnError) throw new Error(`test redis: cannot run ${binary} (${spawnError.message}): run \`apt-get install redis-server\` (npm test installs it), set REDIS_SERVER_BIN, or set REDIS_URL`);
       if (proc.exitCode !== null) throw new Error(`test redis: ${binary} exited with ${proc.exitCode}: ${stderr.trim()}`);
       if (await answersPing(port)) return;
       if (Date.now() > deadline) throw new Error(`test redis: no answer on port ${port} within ${READY_TIMEOUT_MS} ms`);
