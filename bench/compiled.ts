@@ -24,7 +24,11 @@ export function compileForBench(): void {
 
 /** Node arguments that start our server (compiled). */
 export const OURS_ENTRY = `${BUILD_DIR}/src/index.js`;
-/** Node arguments that start the floor on `port` (compiled). */
+/** Node arguments that start the Express floor on `port` (compiled). */
 export const floorEntry = (port: number | string): string[] => [`${BUILD_DIR}/bench/floor-server.js`, String(port)];
+/** Node arguments that start the plain `node:http` floor on `port`, accepting `token` (compiled). */
+export const plainFloorEntry = (port: number | string, token: string): string[] => [`${BUILD_DIR}/bench/plain-floor-server.js`, String(port), token];
+/** Node arguments that start the round-robin load balancer on `port` in front of `backends` (compiled). */
+export const loadBalancerEntry = (port: number | string, backends: string[]): string[] => [`${BUILD_DIR}/bench/load-balancer.js`, String(port), ...backends];
 /** Node arguments that start our server (compiled) with bench/gc-probe.ts preloaded and `gc` exposed. */
 export const OURS_WITH_GC_PROBE = ['--expose-gc', '--import', `./${BUILD_DIR}/bench/gc-probe.js`, OURS_ENTRY];

@@ -178,6 +178,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await stopped;
       clearTimeout(timer);
       await store.close().catch(() => undefined);
+      metrics.close();
     })());
 
   return { config, url: config.baseUri, store, logger, httpServer, metrics, close };

@@ -4,6 +4,8 @@
  * `/metrics` route exposes it. Labels are closed sets (route templates,
  * reasons), never user input, so cardinality stays bounded.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
@@ -24,11 +26,54 @@ export interface Metrics {
   countAuthOutcome(outcome: string, reason: string): void;
   /** Gauges read at scrape time from the component that owns the number. */
   gauge(name: string, help: string, read: () => number): void;
+  /** Stops the event-loop delay sampler (graceful shutdown). */
+  close(): void;
+}
+
+/** Buckets of `nodejs_eventloop_delay_seconds`: from a healthy loop (~10 ms sampling) to a stall. */
+export const EVENT_LOOP_DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** Sampling resolution of the event-loop delay monitor, ms (Node's default). */
+const EVENT_LOOP_RESOLUTION_MS = 10;
+
+/**
+ * `nodejs_eventloop_delay_seconds`: a Prometheus histogram of event-loop
+ * delay, so that stalls can be aggregated over time and instances (prom-client's
+ * default `nodejs_eventloop_lag_p99_seconds` & co. are gauges over the last
+ * scrape interval, which cannot be summed or re-quantiled). The samples come
+ * from Node's `monitorEventLoopDelay` (a libuv timer every 10 ms records how
+ * late it fired, in an HDR histogram); at each scrape the samples recorded
+ * since the last one are moved into the Prometheus histogram through the HDR
+ * histogram's percentile distribution, and the monitor is reset.
+ */
+function eventLoopDelayHistogram(registry: Registry): () => void {
+  const monitor = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+  monitor.enable();
+  new Histogram({
+    name: 'nodejs_eventloop_delay_seconds',
+    help: `Event-loop delay: how late a ${EVENT_LOOP_RESOLUTION_MS} ms timer fired (perf_hooks.monitorEventLoopDelay), moved into this histogram at each scrape`,
+    buckets: EVENT_LOOP_DELAY_BUCKETS,
+    registers: [registry],
+    collect() {
+      const count = monitor.count;
+      if (count === 0) return;
+      // percentiles: Map<percentile, delay in ns>, ascending; between two
+      // entries lie (p_i - p_{i-1})% of the samples, at most v_i.
+      let observed = 0;
+      for (const [percentile, ns] of monitor.percentiles) {
+        const upTo = Math.round((count * percentile) / 100);
+        for (; observed < upTo; observed++) this.observe(ns / 1e9);
+      }
+      monitor.reset();
+    }
+  });
+  return () => monitor.disable();
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const stopEventLoopDelay = eventLoopDelayHistogram(registry);
   const httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -71,6 +116,7 @@ export function createMetrics(): Metrics {
           this.set(read());
         }
       });
-    }
+    },
+    close: stopEventLoopDelay
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `/health`, `/ready` and `/metrics` on the real app: liveness always, readiness
  * following the storage, and the Prometheus counters moving with real traffic
- * (requests by route and status, auth outcomes, tokens issued, sessions).
+ * (requests by route and status, auth outcomes, tokens issued, sessions), and
+ * the event-loop delay histogram recording a blocked loop.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -88,5 +89,25 @@ describe('health, readiness and metrics', () => {
     assert.ok((metric(text, 'auth_outcomes_total', { outcome: 'missing' }) ?? 0) >= 1, 'the anonymous request is counted');
     assert.equal(metric(text, 'mcp_active_sessions'), 1);
     assert.ok((metric(text, 'http_request_duration_seconds_count', { route: '/mcp', method: 'POST' }) ?? 0) >= 2);
+  });
+
+  it('exports an event-loop delay histogram in which a blocked loop shows as a slow sample', async () => {
+    const slowSamples = (text: string) => {
+      const all = metric(text, 'nodejs_eventloop_delay_seconds_bucket', { le: '+Inf' });
+      const fast = metric(text, 'nodejs_eventloop_delay_seconds_bucket', { le: '0.25' });
+      assert.ok(all !== undefined && fast !== undefined, 'the histogram is exported with its buckets');
+      assert.equal(metric(text, 'nodejs_eventloop_delay_seconds_count'), all);
+      return all - fast;
+    };
+    const before = slowSamples(await (await fetch(`${server.url}/metrics`)).text());
+    // The server runs in this process: hold its event loop for 400 ms, so the
+    // delay monitor's next sample is at least ~390 ms late.
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      /* blocking on purpose */
+    }
+    await new Promise(resolve => setTimeout(resolve, 30));
+    const after = slowSamples(await (await fetch(`${server.url}/metrics`)).text());
+    assert.ok(after > before, `a sample above 250 ms is counted (before ${before}, after ${after})`);
   });
 });
