@@ -36,6 +36,7 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   REDIS_URL: z.string().optional(),
+  REDIS_CLUSTER_NODES: z.string().optional(),
   REDIS_TLS: bool.default(false),
   REDIS_PASSWORD: z.string().optional(),
 
@@ -99,7 +100,11 @@ export interface Config {
   logLevel: string;
   /** Enables the loopback-only admin endpoint used by `npm run admin -- --url` in memory mode (`ADMIN_TOKEN`). */
   adminToken?: string;
-  redis?: { url: string; tls: boolean; password?: string };
+  /**
+   * Shared storage. `clusterNodes` set: a Redis Cluster (`REDIS_CLUSTER_NODES`)
+   * and `url` is its first seed (for messages); otherwise one Redis at `url`.
+   */
+  redis?: { url: string; tls: boolean; password?: string; clusterNodes?: string[] };
   tokens: { accessTtl: number; refreshTtl: number; codeTtl: number; registrationTtl: number; refreshGraceSeconds: number };
   rateLimit: { windowSeconds: number; max: number };
   /** Express `trust proxy` value; empty = use the socket peer address. */
@@ -185,6 +190,14 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
   if (e.REDIS_URL && !/^rediss?:\/\//.test(e.REDIS_URL)) {
     throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss:// (e.g. redis://localhost:6379).');
   }
+  const clusterNodes = e.REDIS_CLUSTER_NODES ? e.REDIS_CLUSTER_NODES.split(',').map(s => s.trim()).filter(Boolean) : undefined;
+  if (clusterNodes) {
+    if (e.REDIS_URL) throw new ConfigError('REDIS_CLUSTER_NODES', 'and REDIS_URL are both set: use REDIS_URL for one Redis, REDIS_CLUSTER_NODES for a Redis Cluster, not both.');
+    const bad = clusterNodes.find(n => !/^rediss?:\/\/[^/]+/.test(n) || !URL.canParse(n));
+    if (bad !== undefined || clusterNodes.length === 0) {
+      throw new ConfigError('REDIS_CLUSTER_NODES', 'must be comma-separated redis:// or rediss:// URLs of cluster nodes (e.g. redis://10.0.0.1:7000,redis://10.0.0.2:7000).');
+    }
+  }
   if (e.MCP_REQUEST_STATE_KEY && Buffer.from(e.MCP_REQUEST_STATE_KEY, 'base64url').length < 32) {
     throw new ConfigError('MCP_REQUEST_STATE_KEY', 'must be at least 32 bytes, base64url-encoded (generate one with `openssl rand -base64 32`).');
   }
@@ -210,7 +223,11 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     issuer,
     logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN || undefined,
-    redis: e.REDIS_URL ? { url: e.REDIS_URL, tls: e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://'), password: e.REDIS_PASSWORD } : undefined,
+    redis: clusterNodes
+      ? { url: clusterNodes[0]!, clusterNodes, tls: e.REDIS_TLS || clusterNodes.some(n => n.startsWith('rediss://')), password: e.REDIS_PASSWORD }
+      : e.REDIS_URL
+        ? { url: e.REDIS_URL, tls: e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://'), password: e.REDIS_PASSWORD }
+        : undefined,
     tokens: {
       accessTtl: e.ACCESS_TOKEN_TTL,
       refreshTtl: e.REFRESH_TOKEN_TTL,

@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util';
 
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { redisStoreOptions } from '../store/index.js';
 import { RedisStore } from '../store/redis.js';
 import { ADMIN_PATH } from './admin-endpoint.js';
 import { AdminOperations, AdminUsageError, type AdminCommand, type AdminCommands, type ClientSummary, type ShowTokenResult } from './operations.js';
@@ -42,7 +43,8 @@ Commands:
   keys [pattern]          list keys matching a glob (* only), default *
 
 Storage:
-  REDIS_URL set           the CLI talks to Redis directly (REDIS_TLS, REDIS_PASSWORD honoured)
+  REDIS_URL set           the CLI talks to Redis directly (REDIS_TLS, REDIS_PASSWORD honoured;
+                          REDIS_CLUSTER_NODES for a Redis Cluster)
   --url <server>          memory mode: ask the running server (started with ADMIN_TOKEN=...),
                           over loopback only; the CLI sends ADMIN_TOKEN from its environment
 `;
@@ -81,13 +83,13 @@ async function redisBackend(env: CliIo['env']): Promise<Backend> {
   const redis = config.redis!;
   // Audit lines (revocations, purge) go to stderr, at warn unless LOG_LEVEL asks for more.
   const logger = createLogger(['debug', 'trace', 'info'].includes(env.LOG_LEVEL ?? '') ? env.LOG_LEVEL! : 'warn', { write: (s: string) => void process.stderr.write(s) });
-  const store = new RedisStore({ url: redis.url, tls: redis.tls, password: redis.password, logger: createLogger('silent'), commandTimeoutMs: 3000, maxReconnectDelayMs: 500 });
+  const store = new RedisStore({ ...redisStoreOptions(redis, createLogger('silent')), commandTimeoutMs: 3000, maxReconnectDelayMs: 500 });
   const connected = store.connect();
   connected.catch(() => undefined);
   const outcome = await Promise.race([connected.then(() => 'ok' as const, (err: unknown) => err), new Promise(r => setTimeout(r, 5000, 'timeout').unref())]);
   if (outcome !== 'ok') {
     await store.close();
-    throw new Unreachable(`cannot reach Redis at ${store.url} (${outcome === 'timeout' ? 'no answer within 5 s' : String(outcome)}). Is redis-server running? Check REDIS_URL, REDIS_PASSWORD, REDIS_TLS.`);
+    throw new Unreachable(`cannot reach Redis at ${store.url} (${outcome === 'timeout' ? 'no answer within 5 s' : String(outcome)}). Is redis-server running? Check ${store.topology === 'cluster' ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL'}, REDIS_PASSWORD, REDIS_TLS.`);
   }
   const ops = new AdminOperations(store, logger);
   return { run: (c, a) => ops.run(c, a), close: () => store.close(), describe: `redis ${store.url}` };
@@ -244,7 +246,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   let backend: Backend;
   try {
     if (values.url) backend = httpBackend(values.url, env.ADMIN_TOKEN);
-    else if (env.REDIS_URL) backend = await redisBackend(env);
+    else if (env.REDIS_URL || env.REDIS_CLUSTER_NODES) backend = await redisBackend(env);
     else {
       io.stderr(MEMORY_MODE_HELP);
       return 2;

@@ -19,7 +19,7 @@ import { sha256 } from '../auth/crypto.js';
 import { looksLikeToken, revokeAccessToken, revokeGrant } from '../auth/grants.js';
 import { createRecords, type Records, type TokenRecord } from '../auth/records.js';
 import type { Logger } from '../logger.js';
-import { instanceKey, ownerKey } from '../mcp/http/sessions.js';
+import { instanceKey, ownerKey, sessionIdOfOwnerKey } from '../mcp/http/sessions.js';
 import type { Store } from '../store/store.js';
 
 export interface ClientSummary {
@@ -218,13 +218,12 @@ export class AdminOperations {
     return { revoked: true, hash, kind, grantId: record.grantId, subject: record.subject, clientId: record.clientId, grantEnded: kind === 'refresh_token' };
   }
 
-  /** 2025-era MCP sessions (`session:{id}:owner`) whose owner is `subject`. */
+  /** 2025-era MCP sessions (`session:{<id>}:owner`) whose owner is `subject`. */
   async sessions(subject: string): Promise<SessionView[]> {
-    const suffix = ownerKey('').slice('session:'.length); // ":owner"
     const out: SessionView[] = [];
     for await (const key of this.store.scan(ownerKey('*'))) {
-      if ((await this.store.get(key)) !== subject) continue;
-      const sessionId = key.slice('session:'.length, key.length - suffix.length);
+      const sessionId = sessionIdOfOwnerKey(key);
+      if (sessionId === undefined || (await this.store.get(key)) !== subject) continue;
       let instance: SessionView['instance'];
       try {
         const raw = await this.store.get(instanceKey(sessionId));

@@ -14,7 +14,7 @@
  */
 import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
 
-import { isLogId } from './keys.js';
+import { hashTag, isLogId } from './keys.js';
 import type { Store } from './store.js';
 
 export interface StoreEventStoreOptions {
@@ -44,8 +44,9 @@ const RECENT_STREAMS = 8;
 /** Stream ids the SDK generates are UUIDs or `_GET_stream`; anything far from that is not ours. */
 const STREAM_ID = /^[\w.-]{1,128}$/;
 
+/** Tagged with the session id (docs/storage-schema.md "Redis Cluster"): one session's logs and records share a slot. */
 export function streamLogKey(sessionId: string, streamId: string): string {
-  return `mcp:session:${sessionId}:stream:${streamId}`;
+  return `mcp:session:${hashTag(sessionId)}:stream:${streamId}`;
 }
 
 /** Splits an event id into stream id and log id; undefined for anything we did not issue. */

@@ -1,15 +1,21 @@
 /**
- * Builds the store the configuration asks for: Redis when `REDIS_URL` is set
- * (shared by every instance, survives restarts), otherwise this process's
- * memory (state lost on restart, said so at start-up).
+ * Builds the store the configuration asks for: Redis when `REDIS_URL` (one
+ * Redis) or `REDIS_CLUSTER_NODES` (a Redis Cluster) is set (shared by every
+ * instance, survives restarts), otherwise this process's memory (state lost
+ * on restart, said so at start-up).
  */
 import { ConfigError, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { MemoryStore } from './memory.js';
-import { RedisStore } from './redis.js';
+import { RedisStore, type RedisStoreOptions } from './redis.js';
 import type { Store } from './store.js';
 
 export { StoreUnavailableError, type Store } from './store.js';
+
+/** The `RedisStore` options for `config.redis` (the server and the troubleshooting CLI). */
+export function redisStoreOptions(redis: NonNullable<Config['redis']>, logger: Logger): RedisStoreOptions {
+  return { url: redis.url, tls: redis.tls, password: redis.password, logger, ...(redis.clusterNodes ? { clusterNodes: redis.clusterNodes } : {}) };
+}
 
 export interface CreateStoreOptions {
   /** How long start-up waits for Redis, in ms. Default 5000. */
@@ -26,7 +32,8 @@ export async function createStore(config: Config, logger: Logger, options: Creat
     return new MemoryStore();
   }
 
-  const store = new RedisStore({ url: config.redis.url, tls: config.redis.tls, password: config.redis.password, logger: log });
+  const store = new RedisStore(redisStoreOptions(config.redis, log));
+  const variable = store.topology === 'cluster' ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
   const connected = store.connect();
   const timeoutMs = options.startupTimeoutMs ?? 5000;
   const outcome = await Promise.race([
@@ -37,15 +44,15 @@ export async function createStore(config: Config, logger: Logger, options: Creat
     new Promise<'timeout'>(resolve => setTimeout(resolve, timeoutMs, 'timeout').unref())
   ]);
   if (outcome === 'ready') {
-    log.info({ storage: 'redis', redis: store.url }, 'storage: redis');
+    log.info({ storage: 'redis', topology: store.topology, redis: store.url }, store.topology === 'cluster' ? 'storage: redis cluster' : 'storage: redis');
     return store;
   }
   const reason = outcome === 'timeout' ? `no answer within ${timeoutMs} ms` : String(outcome);
   if (config.env === 'production') {
     await store.close();
     throw new ConfigError(
-      'REDIS_URL',
-      `Redis at ${store.url} is unreachable (${reason}). In production the server does not start without its storage: start Redis, or fix REDIS_URL (and REDIS_PASSWORD / REDIS_TLS).`
+      variable,
+      `Redis at ${store.url} is unreachable (${reason}). In production the server does not start without its storage: start Redis, or fix ${variable} (and REDIS_PASSWORD / REDIS_TLS).`
     );
   }
   connected.catch(() => undefined);

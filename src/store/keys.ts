@@ -39,6 +39,20 @@ export function compareLogIds(a: [number, number], b: [number, number]): number 
   return a[0] - b[0] || a[1] - b[1];
 }
 
+/**
+ * A Redis Cluster hash tag: `{id}`. Cluster hashes only the part of a key
+ * between the first `{` and the next `}`, so keys that carry the same tag
+ * live in one slot, on one node, and one command or script may touch them
+ * together. Single Redis ignores the braces. Used where keys belong together
+ * (one MCP session's records and logs); never around a name shared by many
+ * keys (that would put them all on one node). docs/storage-schema.md lists
+ * every tagged key. `id` must not contain `}`.
+ */
+export function hashTag(id: string): string {
+  if (id.includes('}')) throw new RangeError('a hash tag cannot contain "}"');
+  return `{${id}}`;
+}
+
 /** `*` matches any run of characters; every other character matches itself. */
 export function globToRegExp(pattern: string): RegExp {
   const body = pattern

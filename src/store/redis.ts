@@ -4,6 +4,15 @@
  * Redis sees the same state (DESIGN.md "State"); key names follow
  * `docs/storage-schema.md`.
  *
+ * Two topologies, one class: a single Redis (`url`, `createClient`; also what
+ * a Sentinel-managed primary looks like through a stable address) or a Redis
+ * Cluster (`clusterNodes`, `createCluster`). Every operation of the contract
+ * touches one key, so each is atomic on whichever node owns that key's slot;
+ * keys that are deleted together share a hash tag (docs/storage-schema.md
+ * "Redis Cluster"), and `delete` of keys in different slots is split per slot
+ * by the client. On a cluster, pub/sub is sharded (SPUBLISH / SSUBSCRIBE)
+ * when every node runs Redis ≥ 7.0, classic pub/sub otherwise.
+ *
  * Failure behaviour (store.ts contract, issue 4):
  * - The offline queue is disabled, so a command issued while the connection is
  *   down rejects at once instead of waiting for a reconnect; every command
@@ -19,19 +28,31 @@
  * - Pub/sub uses a dedicated connection (a subscribed Redis connection cannot
  *   run other commands), opened on the first `subscribe`.
  */
-import { createClient, ErrorReply } from 'redis';
+import { createClient, createCluster, ErrorReply } from 'redis';
 
 import type { Logger } from '../logger.js';
 import { checkLogId, checkTtl, globToRedisMatch } from './keys.js';
 import { StoreUnavailableError, type Store } from './store.js';
 
 export interface RedisStoreOptions {
-  /** `redis://` or `rediss://` URL (`REDIS_URL`). */
+  /** `redis://` or `rediss://` URL (`REDIS_URL`); with `clusterNodes`, only used in logs. */
   url: string;
+  /**
+   * Seed nodes of a Redis Cluster (`REDIS_CLUSTER_NODES`): when given, the
+   * store runs on the cluster and `url` is ignored for connecting. The client
+   * discovers the other nodes from any seed that answers.
+   */
+  clusterNodes?: string[];
   /** Force TLS even for a `redis://` URL (`REDIS_TLS`). */
   tls?: boolean;
   /** `REDIS_PASSWORD`; overrides a password in the URL. */
   password?: string;
+  /**
+   * Cluster only: how long after a node connection starts failing the client
+   * asks the cluster for its topology again (to find a promoted replica). In
+   * ms, default 1000.
+   */
+  topologyRefreshMs?: number;
   logger: Logger;
   /** Upper bound for one command, in ms. Default 2000. */
   commandTimeoutMs?: number;
@@ -55,7 +76,35 @@ function buildClient(url: string, password: string | undefined, timeoutMs: numbe
   });
 }
 
+/** The cluster client with the same failure rules; TLS and credentials go to every node it discovers. */
+function buildCluster(nodes: string[], tls: boolean, password: string | undefined, timeoutMs: number, maxDelayMs: number, refreshMs: number) {
+  // node-redis only uses the seeds to discover the topology: credentials from a
+  // seed URL would not reach the discovered nodes unless given as defaults.
+  const seeds = nodes.map(n => new URL(n));
+  const withAuth = seeds.find(u => u.password || u.username);
+  return createCluster({
+    rootNodes: nodes.map(url => ({ url })),
+    defaults: {
+      ...(withAuth?.username ? { username: decodeURIComponent(withAuth.username) } : {}),
+      ...(password !== undefined ? { password } : withAuth?.password ? { password: decodeURIComponent(withAuth.password) } : {}),
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: timeoutMs,
+        ...(tls ? { tls: true as const } : {}),
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), maxDelayMs) * (0.75 + Math.random() / 2)
+      }
+    },
+    commandOptions: { timeout: timeoutMs },
+    // A master that stops answering is replaced by its replica after the
+    // cluster's node timeout; ask for the new topology soon after.
+    topologyRefreshOnReconnectionAttemptStrategy: refreshMs
+  });
+}
+
 type Client = ReturnType<typeof buildClient>;
+type Cluster = ReturnType<typeof buildCluster>;
+/** The commands this store sends, which both clients offer with the same signatures. */
+type Commands = Pick<Cluster, 'get' | 'set' | 'getDel' | 'del' | 'pTTL' | 'eval' | 'sRem' | 'sMembers' | 'xRange' | 'scan' | 'publish'>;
 
 /** The URL with any password replaced, safe for logs and error messages. */
 export function redactRedisUrl(url: string): string {
@@ -93,6 +142,12 @@ return 1`;
 /** The stream field each log entry's value is stored under. */
 const FIELD = 'v';
 
+/** XADD with approximate trimming, then PEXPIRE: one key, one atomic step on any topology. */
+const APPEND = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '*', '${FIELD}', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return id`;
+
 interface Channel {
   listeners: Set<(message: string) => void>;
   dispatch: (message: string) => void;
@@ -101,10 +156,17 @@ interface Channel {
 
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
+  /** `single` (one Redis, `REDIS_URL`) or `cluster` (`REDIS_CLUSTER_NODES`). */
+  readonly topology: 'single' | 'cluster';
+  /** Where the store points, without passwords (logs, `/ready`, errors). */
   readonly url: string;
-  private readonly client: Client;
+  private readonly client: Client | undefined;
+  private readonly cluster: Cluster | undefined;
+  private readonly commands: Commands;
   private subscriber: Client | undefined;
   private subscriberConnecting: Promise<Client> | undefined;
+  /** Cluster: SPUBLISH / SSUBSCRIBE (Redis ≥ 7.0 on every master) rather than cluster-wide PUBLISH. */
+  private sharded = false;
   private readonly channels = new Map<string, Channel>();
   private readonly timeoutMs: number;
   private readonly logger: Logger;
@@ -112,10 +174,21 @@ export class RedisStore implements Store {
   private connecting: Promise<void> | undefined;
 
   constructor(private readonly options: RedisStoreOptions) {
-    this.url = redactRedisUrl(options.url);
     this.logger = options.logger;
     this.timeoutMs = options.commandTimeoutMs ?? 2000;
-    this.client = this.newClient('commands');
+    if (options.clusterNodes?.length) {
+      this.topology = 'cluster';
+      this.url = options.clusterNodes.map(redactRedisUrl).join(',');
+      const tls = Boolean(options.tls) || options.clusterNodes.some(n => n.startsWith('rediss://'));
+      this.cluster = buildCluster(options.clusterNodes, tls, options.password, this.timeoutMs, options.maxReconnectDelayMs ?? 2000, options.topologyRefreshMs ?? 1000);
+      this.watchCluster(this.cluster);
+      this.commands = this.cluster;
+    } else {
+      this.topology = 'single';
+      this.url = redactRedisUrl(options.url);
+      this.client = this.newClient('commands');
+      this.commands = this.client;
+    }
   }
 
   private newClient(role: 'commands' | 'subscriber'): Client {
@@ -140,27 +213,78 @@ export class RedisStore implements Store {
     return client;
   }
 
+  /** The cluster's events, logged once per node and outage (an unhandled 'error' would crash the process). */
+  private watchCluster(cluster: Cluster): void {
+    const down = new Set<string>();
+    cluster.on('error', (err: unknown) => {
+      if (!this.closed) this.logger.warn({ err, redis: this.url }, 'redis cluster: topology discovery failed, retrying');
+    });
+    cluster.on('node-error', (err: unknown, node: { host: string; port: number }) => {
+      if (this.closed) return;
+      const address = `${node.host}:${node.port}`;
+      if (down.has(address)) return this.logger.debug({ err, redis: address }, 'redis cluster: node still unreachable');
+      down.add(address);
+      this.logger.error({ err, redis: address }, 'redis cluster: node connection failed; commands for its slots fail with 503 until it or its replica answers');
+    });
+    cluster.on('node-ready', (node: { host: string; port: number }) => {
+      const address = `${node.host}:${node.port}`;
+      if (down.delete(address)) this.logger.info({ redis: address }, 'redis cluster: node connection restored');
+    });
+  }
+
   /**
-   * Opens the command connection. Resolves once Redis answers; until then the
-   * client keeps retrying in the background. Rejects only if the store is
+   * Opens the command connection(s). Resolves once Redis answers; until then
+   * the client keeps retrying in the background. Rejects only if the store is
    * closed first.
    */
   connect(): Promise<void> {
-    this.connecting ??= this.client.connect().then(() => undefined);
+    this.connecting ??= this.client ? this.client.connect().then(() => undefined) : this.connectCluster();
     return this.connecting;
   }
 
+  /**
+   * `createCluster().connect()` gives up when no seed answers; keep trying
+   * (as the single client does) until one does or the store is closed.
+   */
+  private async connectCluster(): Promise<void> {
+    const cluster = this.cluster!;
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new StoreUnavailableError('store is closed');
+      try {
+        await cluster.connect();
+        break;
+      } catch (err) {
+        if (attempt === 0) this.logger.error({ err, redis: this.url }, 'redis cluster: no seed node answers; retrying');
+        await new Promise(r => setTimeout(r, Math.min(100 * 2 ** Math.min(attempt, 5), this.options.maxReconnectDelayMs ?? 2000)).unref());
+      }
+    }
+    this.sharded = await this.supportsShardedPubSub(cluster);
+    this.logger.debug({ redis: this.url, masters: cluster.masters.length, shardedPubSub: this.sharded }, 'redis cluster: connected');
+  }
+
+  /** SPUBLISH / SSUBSCRIBE arrived in Redis 7.0; use them only when every master has them. */
+  private async supportsShardedPubSub(cluster: Cluster): Promise<boolean> {
+    try {
+      const versions = await Promise.all(
+        cluster.masters.map(async m => /redis_version:(\d+)\./.exec(await (await cluster.nodeClient(m)).info('server'))?.[1])
+      );
+      return versions.every(v => v !== undefined && Number(v) >= 7);
+    } catch {
+      return false;
+    }
+  }
+
   /** Runs one operation with the store's failure rules: bounded time, one error type. */
-  private async run<T>(op: (client: Client) => Promise<T>): Promise<T> {
+  private async run<T>(op: (client: Commands) => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('store is closed');
     let timer: NodeJS.Timeout | undefined;
     // node-redis enforces the timeout per command; this outer bound also
-    // covers scripts, MULTI and anything node-redis might queue.
+    // covers scripts, cluster redirections and anything node-redis might queue.
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new StoreUnavailableError(`redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs + 100);
     });
     try {
-      return await Promise.race([op(this.client), deadline]);
+      return await Promise.race([op(this.commands), deadline]);
     } catch (err) {
       throw toStoreError(err);
     } finally {
@@ -187,9 +311,10 @@ export class RedisStore implements Store {
     return (await this.run(c => c.getDel(key))) ?? undefined;
   }
 
+  /** On a cluster, node-redis sends one DEL per slot and sums the counts: atomic per hash tag, not across slots. */
   async delete(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return this.run(c => c.del(keys));
+    return Number(await this.run(c => c.del(keys)));
   }
 
   async ttl(key: string): Promise<number | undefined> {
@@ -219,14 +344,7 @@ export class RedisStore implements Store {
   async append(key: string, value: string, opts: { ttlMs: number; maxLength: number }): Promise<string> {
     checkTtl(opts.ttlMs);
     if (!Number.isSafeInteger(opts.maxLength) || opts.maxLength < 1) throw new RangeError('maxLength must be a positive integer');
-    const replies = await this.run(c =>
-      c
-        .multi()
-        .xAdd(key, '*', { [FIELD]: value }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: opts.maxLength } })
-        .pExpire(key, opts.ttlMs)
-        .exec()
-    );
-    return String(replies[0]);
+    return String(await this.run(c => c.eval(APPEND, { keys: [key], arguments: [value, String(opts.ttlMs), String(opts.maxLength)] })));
   }
 
   async readAfter(key: string, afterId: string | undefined): Promise<Array<{ id: string; value: string }>> {
@@ -235,28 +353,25 @@ export class RedisStore implements Store {
     return (entries ?? []).map(e => ({ id: e.id, value: String(e.message[FIELD] ?? '') }));
   }
 
+  /** SCAN MATCH; on a cluster node-redis walks every master behind one cursor. */
   async *scan(pattern: string): AsyncIterable<string> {
-    if (this.closed) throw new StoreUnavailableError('store is closed');
     const seen = new Set<string>(); // SCAN may return a key more than once
-    const iterator = this.client.scanIterator({ MATCH: globToRedisMatch(pattern), COUNT: 200 });
-    while (true) {
-      let step: IteratorResult<string[]>;
-      try {
-        step = await iterator.next();
-      } catch (err) {
-        throw toStoreError(err);
-      }
-      if (step.done) return;
-      for (const key of step.value) {
+    let cursor = '0';
+    do {
+      const reply = await this.run(c => c.scan(cursor, { MATCH: globToRedisMatch(pattern), COUNT: 200 }));
+      cursor = String(reply.cursor);
+      for (const key of reply.keys) {
         if (seen.has(key)) continue;
         seen.add(key);
         yield key;
       }
-    }
+    } while (cursor !== '0');
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.run(c => c.publish(channel, message));
+    const cluster = this.cluster;
+    if (cluster && this.sharded) await this.run(() => cluster.sPublish(channel, message));
+    else await this.run(c => c.publish(channel, message));
   }
 
   private subscriberClient(): Promise<Client> {
@@ -269,6 +384,22 @@ export class RedisStore implements Store {
       this.subscriberConnecting.catch(() => undefined);
     }
     return this.subscriberConnecting;
+  }
+
+  /** SUBSCRIBE on the dedicated connection, or on the cluster (which keeps its own pub/sub connections and moves them on failover). */
+  private async listen(channel: string, dispatch: (message: string) => void): Promise<void> {
+    const cluster = this.cluster;
+    if (!cluster) return void (await (await this.subscriberClient()).subscribe(channel, dispatch));
+    await this.connect();
+    if (this.sharded) await cluster.sSubscribe(channel, dispatch);
+    else await cluster.subscribe(channel, dispatch);
+  }
+
+  private async unlisten(channel: string, dispatch: (message: string) => void): Promise<void> {
+    const cluster = this.cluster;
+    if (!cluster) return void (await this.subscriber?.unsubscribe(channel, dispatch));
+    if (this.sharded) await cluster.sUnsubscribe(channel, dispatch);
+    else await cluster.unsubscribe(channel, dispatch as Parameters<Cluster['unsubscribe']>[1]);
   }
 
   async subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
@@ -291,10 +422,7 @@ export class RedisStore implements Store {
       const created: Channel = {
         listeners,
         dispatch,
-        live: this.run(async () => {
-          const sub = await this.subscriberClient();
-          await sub.subscribe(channel, dispatch);
-        })
+        live: this.run(() => this.listen(channel, dispatch))
       };
       entry = created;
       this.channels.set(channel, created);
@@ -315,18 +443,28 @@ export class RedisStore implements Store {
       if (current.listeners.size > 0 || this.channels.get(channel) !== current) return;
       this.channels.delete(channel);
       // Best effort: if Redis is down, the stale registration is ignored by `dispatch`.
-      await this.subscriber?.unsubscribe(channel, current.dispatch).catch(() => undefined);
+      await this.unlisten(channel, current.dispatch).catch(() => undefined);
     };
   }
 
+  /** PING; on a cluster every master must answer (a master that is down and not yet replaced fails readiness). */
   async ping(): Promise<void> {
-    await this.run(c => c.ping());
+    const cluster = this.cluster;
+    if (!cluster) return void (await this.run(() => this.client!.ping()));
+    await this.run(async () => {
+      if (!cluster.isReady) throw new StoreUnavailableError('redis cluster is not connected');
+      await Promise.all(cluster.masters.map(async m => (await cluster.nodeClient(m)).ping()));
+    });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.channels.clear();
+    if (this.cluster) {
+      if (this.cluster.isOpen) await this.cluster.close().catch(() => this.cluster?.destroy());
+      return;
+    }
     for (const client of [this.client, this.subscriber]) {
       if (!client?.isOpen) continue;
       // QUIT when connected (flushes replies), otherwise drop the socket at once.

@@ -33,7 +33,7 @@ describe('2025-era sessions', () => {
     const gone = await s.post(toolsList);
     assert.equal(gone.status, 404);
     assert.deepEqual(JSON.parse(gone.body), { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null });
-    assert.equal(await app.store.get(`session:${s.sessionId}:owner`), undefined);
+    assert.equal(await app.store.get(`session:{${s.sessionId}}:owner`), undefined);
   });
 
   it("deletes the session's stream logs when the session ends", async () => {
@@ -41,7 +41,7 @@ describe('2025-era sessions', () => {
     assert.equal((await s.post(toolsList)).status, 200);
     const logs = async () => {
       const keys: string[] = [];
-      for await (const key of app.store.scan(`mcp:session:${s.sessionId}:stream:*`)) keys.push(key);
+      for await (const key of app.store.scan(`mcp:session:{${s.sessionId}}:stream:*`)) keys.push(key);
       return keys;
     };
     assert.ok((await logs()).length >= 2, 'the initialize and tools/list streams were logged');
@@ -51,10 +51,10 @@ describe('2025-era sessions', () => {
     assert.deepEqual(await logs(), []);
   });
 
-  it('records the owner as session:{id}:owner with a TTL', async () => {
+  it('records the owner as session:{<id>}:owner (the id as hash tag) with a TTL', async () => {
     const s = await openLegacySession(app.mcpUrl, ALICE);
-    assert.equal(await app.store.get(`session:${s.sessionId}:owner`), 'alice');
-    const ttl = await app.store.ttl(`session:${s.sessionId}:owner`);
+    assert.equal(await app.store.get(`session:{${s.sessionId}}:owner`), 'alice');
+    const ttl = await app.store.ttl(`session:{${s.sessionId}}:owner`);
     assert.ok(ttl !== undefined && ttl > 50_000 && ttl <= 60_000, `ttl ${ttl}`);
   });
 

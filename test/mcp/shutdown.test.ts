@@ -36,6 +36,6 @@ describe('graceful shutdown', () => {
     }
     // The listen stream ends gracefully: its request is answered before the close.
     assert.ok(listen.messages().some(m => m.id === 5 && m.result !== undefined));
-    assert.equal(await app.store.get(`session:${s.sessionId}:owner`), undefined);
+    assert.equal(await app.store.get(`session:{${s.sessionId}}:owner`), undefined);
   });
 });

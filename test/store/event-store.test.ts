@@ -135,7 +135,7 @@ forEachStore((name, harness) => {
       const es = new StoreEventStore(store, session);
       await es.storeEvent('s', note(1));
       assert.equal((await store.readAfter(streamLogKey(session, 's'), undefined)).length, 1);
-      assert.equal(streamLogKey(session, 's'), `mcp:session:${session}:stream:s`);
+      assert.equal(streamLogKey(session, 's'), `mcp:session:{${session}}:stream:s`);
     });
   });
 });

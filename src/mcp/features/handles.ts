@@ -21,6 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
+import { hashTag } from '../../store/keys.js';
 import { ICONS } from './content.js';
 import type { FeatureEnv } from './env.js';
 import { subjectOf } from './env.js';
@@ -28,7 +29,8 @@ import { subjectOf } from './env.js';
 export const COUNTER_TTL_MS = 24 * 60 * 60 * 1000;
 const HANDLE = /^ctr_[A-Za-z0-9_-]{22}$/;
 
-const counterKey = (handle: string) => `mcp:counter:${createHash('sha256').update(handle).digest('base64url')}`;
+/** Tagged with the handle's hash: the record and its `:n` counter share a slot (docs/storage-schema.md "Redis Cluster"). */
+const counterKey = (handle: string) => `mcp:counter:${hashTag(createHash('sha256').update(handle).digest('base64url'))}`;
 const ownerOf = (ctx: ServerContext) => subjectOf(ctx.http?.authInfo) ?? '';
 
 const CounterRecord = z.object({ owner: z.string(), start: z.number().int(), label: z.string().optional() });

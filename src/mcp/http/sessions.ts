@@ -3,7 +3,7 @@
  * HTTP+SSE transport): the ones this instance holds, and where the others are.
  *
  * Ownership: a session belongs to the subject of the token that created it.
- * The owner is recorded in the store as `session:{sessionId}:owner` (value:
+ * The owner is recorded in the store as `session:{<sessionId>}:owner` (value:
  * the subject, empty when authorization is off), and a request presenting the
  * id with another subject is answered exactly like an unknown session: 404
  * (another user's token on a session id must not learn it exists).
@@ -24,6 +24,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 import type { Logger } from '../../logger.js';
+import { hashTag } from '../../store/keys.js';
 import type { Store } from '../../store/store.js';
 import type { SessionFeatureState } from '../features/env.js';
 
@@ -64,8 +65,17 @@ export type SessionLocation =
   | { readonly where: 'remote'; readonly url: string; readonly instance: string }
   | { readonly where: 'nowhere' };
 
-export const ownerKey = (sessionId: string) => `session:${sessionId}:owner`;
-export const instanceKey = (sessionId: string) => `session:${sessionId}:instance`;
+/**
+ * The session id is the keys' hash tag (docs/storage-schema.md "Redis
+ * Cluster"): both records, and the session's event logs, sit in one slot, so
+ * deleting them together is one command on any topology.
+ */
+export const ownerKey = (sessionId: string) => `session:${hashTag(sessionId)}:owner`;
+export const instanceKey = (sessionId: string) => `session:${hashTag(sessionId)}:instance`;
+/** The session id in an owner record's key (the troubleshooting CLI lists sessions by scanning them). */
+export function sessionIdOfOwnerKey(key: string): string | undefined {
+  return /^session:\{([^}]*)\}:owner$/.exec(key)?.[1];
+}
 
 /** Session ids this server mints (UUIDs); anything else is unknown without a store round trip. */
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
