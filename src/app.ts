@@ -110,6 +110,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     late.push(as.router);
     closers.push(() => as!.close());
+    // The provider unreachable at start-up: start anyway; /ready names it and authorize answers temporarily_unavailable.
+    const idpReady = as.identityProvider.ready;
+    if (idpReady) checks.push({ name: 'identity_provider', check: idpReady });
   }
 
   let mcp: McpResourceServer | undefined;
@@ -124,7 +127,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       onOutcome: (outcome, reason) => metrics.countAuthOutcome(outcome, reason)
     });
     late.push(rs.router);
-    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, authenticateLegacySse: rs.authenticateLegacySse, timing: options.mcpTiming });
+    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, authenticateLegacySse: rs.authenticateLegacySse, timing: options.mcpTiming, upstream: as?.upstream });
     const mcpStats = mcp.stats.bind(mcp);
     metrics.gauge('mcp_active_sessions', 'Open 2025-era Streamable HTTP sessions on this instance', () => mcpStats().streamableSessions);
     metrics.gauge('mcp_active_sse_sessions', 'Open legacy HTTP+SSE sessions on this instance', () => mcpStats().sseSessions);

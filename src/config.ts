@@ -11,6 +11,30 @@ import { z } from 'zod';
 
 export type AuthMode = 'internal' | 'external' | 'auth_server';
 
+/** Who signs the person in (`UPSTREAM_IDP`): the demo IdP, any OpenID Connect provider, a preset of one, or GitHub. */
+export const UPSTREAM_IDP_KINDS = ['mock', 'oidc', 'google', 'entra', 'okta', 'auth0', 'keycloak', 'cognito', 'github'] as const;
+export type UpstreamIdpKind = (typeof UPSTREAM_IDP_KINDS)[number];
+/** The kinds that speak OpenID Connect (discovery, ID token) through openid-client. */
+export const OIDC_KINDS: readonly UpstreamIdpKind[] = ['oidc', 'google', 'entra', 'okta', 'auth0', 'keycloak', 'cognito'];
+
+/** `UPSTREAM_SCOPES` when unset, per kind (docs/providers.md says why each). */
+export const DEFAULT_UPSTREAM_SCOPES: Record<UpstreamIdpKind, string> = {
+  mock: '',
+  oidc: 'openid email profile',
+  // Google issues refresh tokens on access_type=offline (sent by the preset), not on a scope.
+  google: 'openid email profile',
+  entra: 'openid email profile offline_access',
+  okta: 'openid email profile offline_access',
+  auth0: 'openid email profile offline_access',
+  keycloak: 'openid email profile',
+  // Cognito issues refresh tokens without offline_access (and refuses that scope).
+  cognito: 'openid email profile',
+  github: 'read:user user:email'
+};
+
+/** Issuer of presets with a fixed one. */
+const PRESET_ISSUERS: Partial<Record<UpstreamIdpKind, string>> = { google: 'https://accounts.google.com' };
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly variable: string, message: string) {
@@ -73,7 +97,19 @@ const Env = z.object({
   INTROSPECTION_AUTH_METHOD: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
   INTROSPECTION_CACHE_TTL: z.coerce.number().int().min(0).default(60),
   JWT_ALGORITHMS: z.string().default('RS256,ES256,PS256,EdDSA'),
-  COGNITO_CLIENT_ID: z.string().optional()
+  COGNITO_CLIENT_ID: z.string().optional(),
+
+  UPSTREAM_IDP: z.enum(UPSTREAM_IDP_KINDS).default('mock'),
+  UPSTREAM_ISSUER: z.string().url().optional(),
+  UPSTREAM_CLIENT_ID: z.string().optional(),
+  UPSTREAM_CLIENT_SECRET: z.string().optional(),
+  UPSTREAM_TOKEN_AUTH_METHOD: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),
+  UPSTREAM_SCOPES: z.string().optional(),
+  UPSTREAM_GITHUB_URL: z.string().url().default('https://github.com'),
+  UPSTREAM_TOKEN_KEY: z.string().optional(),
+  UPSTREAM_ALLOWED_DOMAINS: z.string().default(''),
+  UPSTREAM_ALLOWED_USERS: z.string().default(''),
+  UPSTREAM_TIMEOUT: positiveSeconds.max(120).default(10)
 });
 
 export interface Config {
@@ -138,6 +174,11 @@ export interface Config {
    * may introspect every token. Undefined when either variable is unset.
    */
   introspectionClient?: { clientId: string; clientSecret: string };
+  /**
+   * Who signs the person in (DESIGN.md "second seam"; docs/providers.md).
+   * Our redirect URI at the provider is `{issuer}/upstream-idp/callback`.
+   */
+  upstream: UpstreamConfig;
   external: {
     /** Expected token audience (`TOKEN_AUDIENCE`); undefined = the canonical MCP URL. */
     audience?: string;
@@ -151,6 +192,27 @@ export interface Config {
     algorithms: string[];
     cognitoClientId?: string;
   };
+}
+
+export interface UpstreamConfig {
+  kind: UpstreamIdpKind;
+  /** OIDC kinds: the issuer, matched exactly against discovery (`UPSTREAM_ISSUER`; Google's is preset). */
+  issuer?: string;
+  clientId?: string;
+  clientSecret?: string;
+  tokenAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  /** Scopes asked of the provider (`UPSTREAM_SCOPES`, else the kind's default). */
+  scopes: string[];
+  /** GitHub or GitHub Enterprise Server base URL, no trailing slash. */
+  githubUrl: string;
+  /** 32-byte key (base64url) sealing upstream tokens at rest; undefined = the AS generates a development key. */
+  tokenKey?: string;
+  /** Verified email domains allowed to sign in (lower case); empty = any. */
+  allowedDomains: string[];
+  /** Emails or GitHub logins allowed to sign in (lower case); empty = any. */
+  allowedUsers: string[];
+  /** Bound on every call to the provider, ms. */
+  timeoutMs: number;
 }
 
 const list = (s: string) =>
@@ -211,6 +273,8 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     throw new ConfigError('BASE_URI', 'must be https in production (OAuth 2.1 §1.5); set BASE_URI=https://your-host.');
   }
 
+  const upstream = upstreamConfig(e);
+
   const issuer = e.AUTH_MODE === 'external' ? e.AUTH_SERVER_URL! : baseUri;
   return {
     env: e.NODE_ENV,
@@ -253,6 +317,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
       e.AUTH_MODE !== 'external' && e.INTROSPECTION_CLIENT_ID && e.INTROSPECTION_CLIENT_SECRET
         ? { clientId: e.INTROSPECTION_CLIENT_ID, clientSecret: e.INTROSPECTION_CLIENT_SECRET }
         : undefined,
+    upstream,
     external: {
       audience: e.TOKEN_AUDIENCE,
       validation: e.TOKEN_VALIDATION,
@@ -266,4 +331,62 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
       cognitoClientId: e.COGNITO_CLIENT_ID
     }
   };
+}
+
+/** `UPSTREAM_*`: each rule names the variable and the fix. */
+function upstreamConfig(e: z.infer<typeof Env>): UpstreamConfig {
+  const kind = e.UPSTREAM_IDP;
+  const scopes = (e.UPSTREAM_SCOPES ?? DEFAULT_UPSTREAM_SCOPES[kind]).split(/[\s,]+/).filter(Boolean);
+  const config: UpstreamConfig = {
+    kind,
+    issuer: e.UPSTREAM_ISSUER ?? PRESET_ISSUERS[kind],
+    clientId: e.UPSTREAM_CLIENT_ID || undefined,
+    clientSecret: e.UPSTREAM_CLIENT_SECRET || undefined,
+    tokenAuthMethod: e.UPSTREAM_TOKEN_AUTH_METHOD,
+    scopes,
+    githubUrl: stripSlash(e.UPSTREAM_GITHUB_URL),
+    tokenKey: e.UPSTREAM_TOKEN_KEY || undefined,
+    allowedDomains: list(e.UPSTREAM_ALLOWED_DOMAINS.toLowerCase()).map(d => d.replace(/^@/, '')),
+    allowedUsers: list(e.UPSTREAM_ALLOWED_USERS.toLowerCase()),
+    timeoutMs: Math.round(e.UPSTREAM_TIMEOUT * 1000)
+  };
+  if (config.tokenKey !== undefined && Buffer.from(config.tokenKey, 'base64url').length !== 32) {
+    throw new ConfigError('UPSTREAM_TOKEN_KEY', 'must be exactly 32 bytes, base64url-encoded (generate one with `openssl rand -base64 32 | tr "+/" "-_" | tr -d =`).');
+  }
+  if (kind === 'mock') return config;
+
+  if (e.AUTH_MODE === 'external') {
+    throw new ConfigError('UPSTREAM_IDP', `${kind} signs people in at this server's authorization server, which external mode does not run: set it on the AS process (AUTH_MODE=internal or auth_server), or unset it here.`);
+  }
+  if (!config.clientId) {
+    throw new ConfigError('UPSTREAM_CLIENT_ID', `is required when UPSTREAM_IDP=${kind}: register this server at the provider (redirect URI BASE_URI/upstream-idp/callback, see docs/providers.md) and set the client id it gives you.`);
+  }
+  if (config.tokenAuthMethod !== 'none' && !config.clientSecret) {
+    throw new ConfigError('UPSTREAM_CLIENT_SECRET', `is required when UPSTREAM_IDP=${kind} (or set UPSTREAM_TOKEN_AUTH_METHOD=none for a public client with PKCE).`);
+  }
+  if (e.NODE_ENV === 'production' && !config.tokenKey) {
+    throw new ConfigError('UPSTREAM_TOKEN_KEY', 'is required with NODE_ENV=production and an upstream provider (it seals the provider\'s tokens at rest and must be the same on every instance): generate one with `openssl rand -base64 32 | tr "+/" "-_" | tr -d =`.');
+  }
+  if (scopes.length === 0) throw new ConfigError('UPSTREAM_SCOPES', 'must name at least one scope (or unset it for the default).');
+
+  if (kind === 'github') {
+    if (e.UPSTREAM_ISSUER) throw new ConfigError('UPSTREAM_ISSUER', 'is not used with UPSTREAM_IDP=github (GitHub has no OpenID issuer): unset it, and set UPSTREAM_GITHUB_URL for GitHub Enterprise Server.');
+    return config;
+  }
+  // OpenID Connect kinds.
+  if (!config.issuer) {
+    throw new ConfigError('UPSTREAM_ISSUER', `is required when UPSTREAM_IDP=${kind}: the provider's issuer URL exactly as its /.well-known/openid-configuration says (see docs/providers.md).`);
+  }
+  if (!scopes.includes('openid')) throw new ConfigError('UPSTREAM_SCOPES', `must include openid for UPSTREAM_IDP=${kind} (e.g. "openid email profile").`);
+  const iss = new URL(config.issuer);
+  if (e.NODE_ENV === 'production' && iss.protocol !== 'https:') {
+    throw new ConfigError('UPSTREAM_ISSUER', 'must be https in production.');
+  }
+  if (kind === 'entra' && /^\/(common|organizations|consumers)(\/|$)/.test(iss.pathname)) {
+    throw new ConfigError('UPSTREAM_ISSUER', 'must name your tenant (https://login.microsoftonline.com/<tenant-id>/v2.0): the multi-tenant endpoints have no fixed issuer to match.');
+  }
+  if (kind === 'cognito' && iss.hostname.endsWith('.amazoncognito.com')) {
+    throw new ConfigError('UPSTREAM_ISSUER', 'is the user pool\'s issuer (https://cognito-idp.<region>.amazonaws.com/<pool-id>), not the hosted-UI domain; discovery finds the hosted UI from it.');
+  }
+  return config;
 }

@@ -30,6 +30,9 @@ const server = await startServer(config, { logger }).catch(err => {
 
 const what = config.mode === 'auth_server' ? 'authorization server' : 'MCP server';
 logger.info({ mode: config.mode, url: server.url, storage: server.store.kind }, `${what} listening`);
+if (config.mode !== 'external' && config.upstream.kind !== 'mock') {
+  console.log(`\nSign-in:       ${config.upstream.kind}${config.upstream.issuer ? ` (${config.upstream.issuer})` : ''}\nRedirect URI to register at the provider: ${server.url}/upstream-idp/callback`);
+}
 if (config.mode !== 'auth_server') {
   console.log(`\nMCP endpoint:  ${config.mcpUrl}\nInspector:     npx @modelcontextprotocol/inspector  (then connect to ${config.mcpUrl}, transport "Streamable HTTP")\n`);
 }

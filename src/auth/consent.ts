@@ -4,7 +4,7 @@
  * The page shows who is asking (client name, how it is identified), where the
  * person will be sent back (the redirect host, with a warning for localhost
  * per the MCP security considerations), and what is asked (scopes, resource).
- * Approve moves the interaction to the demo IdP step; Deny sends
+ * Approve hands the person to the identity provider (identity/sign-in.ts); Deny sends
  * `access_denied` back to the client. The POST steps:
  * `loadInteraction` (browser binding) -> `checkCsrf` -> `takeInteraction` -> decide.
  */
@@ -14,7 +14,8 @@ import { PATHS, SCOPE_DESCRIPTIONS, type AsContext } from './context.js';
 import { errorRedirectParams, OAuthError, PageError } from './errors.js';
 import { html, sendPage } from '../http/html.js';
 import { form, markPage, noStore, parseForm, wrap, type Step } from './http.js';
-import { checkCsrf, loadInteraction, saveInteraction, takeInteraction } from './interaction.js';
+import { startSignIn } from './identity/sign-in.js';
+import { checkCsrf, loadInteraction, takeInteraction } from './interaction.js';
 import { rateLimit } from './rate-limit.js';
 import type { ClientRecord, InteractionRecord } from './records.js';
 import { isLoopbackRedirect } from './redirect-uri.js';
@@ -91,9 +92,9 @@ export function consentRouter(ctx: AsContext, onError: ErrorRequestHandler): Rou
       return;
     }
     const { csrfHash: _old, ...rest } = taken;
-    await saveInteraction(ctx, f.interaction!, { ...rest, stage: 'identity' });
-    ctx.log.info({ event: 'consent_granted', ...audit }, 'consent granted');
-    res.redirect(303, `${PATHS.idp}?interaction=${encodeURIComponent(f.interaction!)}`);
+    ctx.log.info({ event: 'consent_granted', ...audit, provider: ctx.idp.kind }, 'consent granted');
+    // Our consent comes first; only now does the person go to the identity provider.
+    await startSignIn(ctx, res, f.interaction!, rest);
   };
 
   router.post(PATHS.consent, markPage, rateLimit(ctx, 'authorize'), noStore, parseForm, wrap(decide), onError);

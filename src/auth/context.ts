@@ -5,6 +5,9 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
+import type { IdentityProvider } from './identity/provider.js';
+import type { UpstreamStates } from './identity/upstream-state.js';
+import type { UpstreamTokenStore } from './identity/upstream-tokens.js';
 import type { Records } from './records.js';
 
 /** Scopes this AS knows. `offline_access` asks for a refresh token (SEP-2207); it is never a resource scope. */
@@ -25,7 +28,9 @@ export const PATHS = {
   register: '/register',
   introspect: '/introspect',
   revoke: '/revoke',
-  idp: '/mock-upstream-idp/authorize'
+  idp: '/mock-upstream-idp/authorize',
+  /** Where the identity provider sends the person back (register BASE_URI + this at the provider). */
+  upstreamCallback: '/upstream-idp/callback'
 } as const;
 
 export interface AsContext {
@@ -46,6 +51,12 @@ export interface AsContext {
   resources: readonly string[];
   /** Resource-server credentials provisioned from configuration; may introspect every token. */
   resourceServerClient?: { clientId: string; secretHash: string };
+  /** Who signs the person in (`UPSTREAM_IDP`; identity/provider.ts). */
+  idp: IdentityProvider;
+  /** The `state` sent to the provider: single use, browser-bound, short-lived. */
+  upstreamStates: UpstreamStates;
+  /** The provider's tokens, sealed and bound to the grant. */
+  upstreamTokens: UpstreamTokenStore;
   /** Metrics hook: one call per successful token response. */
   onTokensIssued?: (grantType: 'authorization_code' | 'refresh_token') => void;
 }

@@ -104,6 +104,8 @@ export async function revokeGrant(ctx: RevocationContext, grantId: string, reaso
   });
   if (keys.length) await ctx.store.delete(...keys);
   await ctx.store.delete(setKey);
+  // The identity provider's tokens end with the grant they were bound to.
+  await ctx.records.upstreamTokens.delete(grantId);
   ctx.log.info({ event: 'grant_revoked', grantId, reason, tokens: members.length }, 'grant revoked');
 }
 

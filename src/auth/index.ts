@@ -11,8 +11,9 @@
  *   GET  /.well-known/oauth-authorization-server, /.well-known/openid-configuration
  *   POST /register
  *   GET  /authorize                 -> consent page
- *   POST /authorize/consent         -> demo IdP (approve) or client (deny)
- *   GET|POST /mock-upstream-idp/authorize -> client with code, state, iss
+ *   POST /authorize/consent         -> identity provider (approve) or client (deny)
+ *   GET|POST /mock-upstream-idp/authorize -> client with code, state, iss (UPSTREAM_IDP=mock)
+ *   GET  /upstream-idp/callback     -> client with code, state, iss (real providers)
  *   POST /token, /introspect, /revoke
  * Storage keys: docs/storage-schema.md, "Authorization server".
  */
@@ -25,11 +26,17 @@ import { authorizeRouter } from './authorize.js';
 import { consentRouter } from './consent.js';
 import type { AsContext } from './context.js';
 import { sha256 } from './crypto.js';
+import { PATHS } from './context.js';
 import { createErrorHandler } from './error-handler.js';
 import { introspectToken } from './grants.js';
 import { introspectRouter, type IntrospectionResponse } from './introspect.js';
 import { metadataRouter } from './metadata.js';
-import { mockIdpRouter } from './mock-idp.js';
+import { createIdentityProvider, identityRouter } from './identity/index.js';
+import { createUpstreamAccount } from './identity/account.js';
+import { createSealer } from './identity/seal.js';
+import { createUpstreamStates } from './identity/upstream-state.js';
+import { createUpstreamTokenStore } from './identity/upstream-tokens.js';
+import type { UpstreamAccount } from '../shared/upstream-account.js';
 import { createRecords } from './records.js';
 import { registerRouter } from './register.js';
 import { revokeRouter } from './revoke.js';
@@ -52,6 +59,10 @@ export interface AuthorizationServer {
   router: Router;
   /** The function behind `/introspect`, also used in-process by internal mode. Rejects with StoreUnavailableError when storage is down. */
   introspect(token: string): Promise<IntrospectionResponse>;
+  /** The person's identity-provider account behind one of our access tokens (for the RS, wired by the composition root). */
+  upstream: UpstreamAccount;
+  /** Which provider signs people in, our redirect URI at it, and its readiness (for `/ready`, the landing page, the start-up log). */
+  identityProvider: { kind: string; displayName: string; callbackUrl: string; ready?: () => Promise<void> };
   close(): Promise<void>;
 }
 
@@ -84,7 +95,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   checkOptions(options);
   const { config, store, logger } = options;
   const rs = config.introspectionClient;
-  const ctx: AsContext = {
+  const sealer = createSealer(config.upstream.tokenKey);
+  const base: Omit<AsContext, 'idp' | 'upstreamStates' | 'upstreamTokens'> = {
     config,
     store,
     log: logger,
@@ -96,23 +108,34 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     resourceServerClient: rs ? { clientId: rs.clientId, secretHash: sha256(rs.clientSecret) } : undefined,
     onTokensIssued: options.onTokensIssued
   };
-
+  // The provider and the records around it need the context, and the context them: set below, before any route runs.
+  const ctx = base as AsContext;
   const onError = createErrorHandler(ctx);
+  ctx.idp = createIdentityProvider(ctx, onError);
+  ctx.upstreamStates = createUpstreamStates(ctx, sealer);
+  ctx.upstreamTokens = createUpstreamTokenStore(ctx, ctx.idp, sealer);
+
   const router = Router();
   router.use(metadataRouter(ctx));
   router.use(registerRouter(ctx, onError));
   router.use(authorizeRouter(ctx, onError));
   router.use(consentRouter(ctx, onError));
-  router.use(mockIdpRouter(ctx, onError));
+  router.use(identityRouter(ctx, onError));
   router.use(tokenRouter(ctx, onError));
   router.use(introspectRouter(ctx, onError));
   router.use(revokeRouter(ctx, onError));
 
   if (rs) logger.info({ clientId: rs.clientId }, 'resource-server client provisioned for introspection');
+  if (config.upstream.kind !== 'mock') {
+    logger.info({ provider: config.upstream.kind, redirectUri: `${config.issuer}${PATHS.upstreamCallback}` }, `identity provider: ${ctx.idp.displayName}; register this redirect URI at the provider`);
+    if (sealer.generated) logger.warn({ event: 'upstream_token_key_generated' }, 'UPSTREAM_TOKEN_KEY unset: a development key was generated for this process; stored provider tokens do not survive a restart or reach other instances');
+  }
 
   return {
     router,
     introspect: token => introspectToken(ctx, token),
-    close: async () => undefined
+    upstream: createUpstreamAccount(ctx),
+    identityProvider: { kind: ctx.idp.kind, displayName: ctx.idp.displayName, callbackUrl: `${config.issuer}${PATHS.upstreamCallback}`, ready: ctx.idp.ready?.bind(ctx.idp) },
+    close: async () => ctx.idp.close?.()
   };
 }

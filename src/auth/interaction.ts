@@ -32,6 +32,11 @@ function readCookie(req: Request, name: string): string | undefined {
   return undefined;
 }
 
+/** The browser-binding cookie as presented, if any. */
+export function readBrowserCookie(req: Request): string | undefined {
+  return readCookie(req, BROWSER_COOKIE);
+}
+
 /** The browser's binding secret, set on first sight. */
 export function browserBinding(ctx: AsContext, req: Request, res: Response): string {
   const existing = readCookie(req, BROWSER_COOKIE);

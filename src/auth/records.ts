@@ -62,6 +62,18 @@ export const InteractionRecord = z.object({
 });
 export type InteractionRecord = z.infer<typeof InteractionRecord>;
 
+/** Who signed in, as the identity provider said (shown by `whoami`). No token, no secret. */
+export const UpstreamIdentityRecord = z.object({
+  provider: z.string(),
+  issuer: z.string(),
+  subject: z.string(),
+  email: z.string().optional(),
+  emailVerified: z.boolean().optional(),
+  name: z.string().optional(),
+  login: z.string().optional()
+});
+export type UpstreamIdentityRecord = z.infer<typeof UpstreamIdentityRecord>;
+
 /** An issued, unused authorization code (`auth:pending:{code-hash}`). */
 export const CodeRecord = z.object({
   clientId: z.string(),
@@ -73,6 +85,8 @@ export const CodeRecord = z.object({
   subject: z.string(),
   grantId: z.string(),
   issueRefreshToken: z.boolean(),
+  /** Who signed in at the identity provider (absent on codes written before the seam). */
+  upstream: UpstreamIdentityRecord.optional(),
   expiresAt: z.number()
 });
 export type CodeRecord = z.infer<typeof CodeRecord>;
@@ -88,6 +102,7 @@ export const GrantRecord = z.object({
   subject: z.string(),
   scopes: z.array(z.string()),
   resource: z.string(),
+  upstream: UpstreamIdentityRecord.optional(),
   createdAt: z.number(),
   /** Absolute end of the grant: no token it issues outlives it. */
   expiresAt: z.number()
@@ -124,6 +139,38 @@ export type RotationRecord = z.infer<typeof RotationRecord>;
  */
 export const LineRecord = z.object({ tokenHash: z.string(), usedAt: z.number() });
 export type LineRecord = z.infer<typeof LineRecord>;
+
+/**
+ * `auth:upstream-state:{sha256(state)}`: a sign-in sent to the identity
+ * provider, waiting for its callback. Single use (consumed by the callback),
+ * bound to the browser that started it, short-lived. `sealed` holds the
+ * interaction handle and the provider's checks (PKCE verifier, nonce).
+ */
+export const UpstreamStateRecord = z.object({
+  sealed: z.string(),
+  browserHash: z.string(),
+  clientId: z.string(),
+  expiresAt: z.number()
+});
+export type UpstreamStateRecord = z.infer<typeof UpstreamStateRecord>;
+
+/**
+ * `auth:upstream-token:{grantId}`: the provider's tokens for one grant,
+ * sealed (AES-256-GCM, bound to the grant id). Lives as long as the grant
+ * and is deleted with it.
+ */
+export const UpstreamTokenRecord = z.object({
+  provider: z.string(),
+  issuer: z.string(),
+  subject: z.string(),
+  sealed: z.string(),
+  /** When the sealed access token expires (ms), if the provider said. */
+  accessExpiresAt: z.number().optional(),
+  refreshable: z.boolean(),
+  updatedAt: z.number(),
+  expiresAt: z.number()
+});
+export type UpstreamTokenRecord = z.infer<typeof UpstreamTokenRecord>;
 
 /** Milliseconds until `expiresAt` (ms epoch), at least 1 so the store accepts it. */
 export const ttlUntil = (expiresAt: number, now: number) => Math.max(1, Math.ceil(expiresAt - now));
@@ -233,6 +280,10 @@ export interface Records {
   rotations: Collection<RotationRecord>;
   /** Keyed `{grantId}:{generation}`. */
   lines: Collection<LineRecord>;
+  upstreamStates: Collection<UpstreamStateRecord>;
+  upstreamTokens: Collection<UpstreamTokenRecord>;
+  /** `auth:upstream-refresh:{grantId}`: one instance refreshes the provider's tokens at a time. */
+  upstreamRefreshLockKey(grantId: string): string;
   /** `auth:grant:{grantId}:tokens`: members `a:{hash}` / `r:{hash}` / `l:{generation}`. */
   grantTokensKey(grantId: string): string;
 }
@@ -254,6 +305,9 @@ export function createRecords(store: Store, onCorrupt: (key: string) => void): R
     refreshTokens: c('auth:refresh:', TokenRecord),
     rotations: c('auth:refresh-used:', RotationRecord),
     lines: c('auth:refresh-line:', LineRecord),
+    upstreamStates: c('auth:upstream-state:', UpstreamStateRecord),
+    upstreamTokens: c('auth:upstream-token:', UpstreamTokenRecord),
+    upstreamRefreshLockKey: grantId => `auth:upstream-refresh:${grantId}`,
     grantTokensKey: grantId => `auth:grant:${grantId}:tokens`
   };
 }

@@ -90,9 +90,11 @@ async function authorizationCodeGrant(ctx: AsContext, req: Request, res: Respons
 
   const grant = await createGrant(
     ctx,
-    { grantId: record.grantId, clientId: record.clientId, subject: record.subject, scopes: record.scopes, resource: record.resource },
+    { grantId: record.grantId, clientId: record.clientId, subject: record.subject, scopes: record.scopes, resource: record.resource, upstream: record.upstream },
     record.issueRefreshToken
   );
+  // The provider's tokens (if any) now live as long as the grant.
+  await ctx.upstreamTokens.extend(grant.grantId, grant.expiresAt);
   await ctx.records.exchanges.set(codeHash, { grantId: grant.grantId, clientId: grant.clientId }, ctx.config.tokens.codeTtl * 1000);
   const tokens = await issueTokens(ctx, grant, { scopes: record.scopes, refresh: record.issueRefreshToken });
   ctx.log.info(

@@ -32,6 +32,7 @@ import { hostOriginGuard } from '../http/host-origin.js';
 import { jsonBody, rejectMalformedJson } from '../http/json-body.js';
 import { JSONRPC_SERVER_ERROR, sendJsonRpcError } from '../http/jsonrpc-error.js';
 import type { Logger } from '../logger.js';
+import type { UpstreamAccount } from '../shared/upstream-account.js';
 import type { Store } from '../store/store.js';
 import { startActivity } from './activity.js';
 import { ListenRegistry, McpEventBus, notifierFor } from './events.js';
@@ -70,6 +71,8 @@ export interface McpResourceServerOptions {
    */
   authenticateLegacySse?: RequestHandler;
   timing?: McpTimingOptions;
+  /** The person's identity-provider account (internal mode; src/shared/upstream-account.ts). Undefined: `whoami` shows no provider and `upstreamProfile` says so. */
+  upstream?: UpstreamAccount;
 }
 
 export interface McpResourceServer {
@@ -123,6 +126,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     baseUri: config.baseUri,
     stateCodec: createStateCodec(config.requestStateKey, logger),
     notify: notifierFor(bus),
+    upstream: options.upstream,
     stats: () => ({ startedAt, streamableSessions: registry.count('streamable'), sseSessions: registry.count('sse'), listenStreams: listens.size })
   };
   const build = (ctx: BuildContext) => buildMcpServer(services, ctx);

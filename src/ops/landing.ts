@@ -135,6 +135,13 @@ ${connect}
 <dl class="facts">
 <dt>Auth mode</dt><dd>${MODE_TEXT[config.mode]}</dd>
 <dt>Authorization server</dt><dd><code>${config.issuer}</code></dd>
+${
+  servesAs
+    ? config.upstream.kind === 'mock'
+      ? html`<dt>Sign-in</dt><dd>the demo identity provider (<code>UPSTREAM_IDP=mock</code>)</dd>`
+      : html`<dt>Sign-in</dt><dd>identity provider <code>${config.upstream.kind}</code>${config.upstream.issuer ? html` at <code>${config.upstream.issuer}</code>` : ''}</dd><dt>Redirect URI to register at the provider</dt><dd><code>${config.issuer}/upstream-idp/callback</code></dd>`
+    : ''
+}
 <dt>Storage</dt><dd>${storeKind === 'redis' ? 'Redis: state survives restarts and is shared by every instance' : 'memory: state is lost when the process stops (set REDIS_URL to keep it)'}</dd>
 ${servesMcp ? html`<dt>MCP resource</dt><dd><code>${config.mcpUrl}</code></dd>` : ''}
 </dl>

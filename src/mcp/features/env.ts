@@ -7,6 +7,7 @@
 import type { AuthInfo, RequestStateCodec, ServerNotifier } from '@modelcontextprotocol/server';
 
 import type { Logger } from '../../logger.js';
+import type { UpstreamAccount } from '../../shared/upstream-account.js';
 import type { Store } from '../../store/store.js';
 
 export type Era = 'legacy' | 'modern';
@@ -36,6 +37,8 @@ export interface FeatureEnv {
   /** Publishes change events to open `subscriptions/listen` streams (2026-07-28). */
   notify: ServerNotifier;
   session?: SessionFeatureState;
+  /** The caller's identity-provider account, keyed by their access token (internal mode only). */
+  upstream?: UpstreamAccount;
   stats(): ServerStats;
 }
 
