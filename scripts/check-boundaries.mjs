@@ -3,16 +3,25 @@
 // server (src/auth) and the resource server (src/mcp, src/rs) never import each
 // other. Only src/app.ts and src/index.ts (composition) and
 // src/validators/in-process.ts may see both sides.
+//
+// Inside src/mcp, each protocol extension lives in its own folder under
+// src/mcp/extensions/ and reaches nothing of the catalogue or the transports;
+// the catalogue (src/mcp/features) does not reach the extensions either.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve, dirname } from 'node:path';
+import { join, relative, resolve, dirname, sep } from 'node:path';
 
 const root = resolve('src');
 const rules = [
   { from: 'auth', forbidden: ['mcp', 'rs', 'validators'] },
   { from: 'mcp', forbidden: ['auth'] },
   { from: 'rs', forbidden: ['auth'] },
-  { from: 'validators', forbidden: ['auth', 'mcp', 'rs'] }
+  { from: 'validators', forbidden: ['auth', 'mcp', 'rs'] },
+  { from: 'mcp/extensions', forbidden: ['auth', 'rs', 'mcp/features', 'mcp/http'] },
+  { from: 'mcp/features', forbidden: ['mcp/extensions'] }
 ];
+
+/** Does `path` (relative to src, '/'-separated) lie in `area` ('mcp' or 'mcp/extensions')? */
+const inArea = (path, area) => path === area || path.startsWith(`${area}/`);
 
 function files(dir) {
   return readdirSync(dir).flatMap(n => {
@@ -23,15 +32,18 @@ function files(dir) {
 
 let bad = 0;
 for (const file of files(root)) {
-  const area = relative(root, file).split('/')[0];
-  const rule = rules.find(r => r.from === area);
-  if (!rule) continue;
+  const path = relative(root, file).split(sep).join('/');
+  const applicable = rules.filter(r => inArea(path, r.from));
+  if (applicable.length === 0) continue;
   const src = readFileSync(file, 'utf8');
   for (const m of src.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
-    const target = relative(root, resolve(dirname(file), m[1])).split('/')[0];
-    if (rule.forbidden.includes(target)) {
-      console.error(`${relative('.', file)}: imports ${m[1]} (src/${area} must not import src/${target})`);
-      bad++;
+    const target = relative(root, resolve(dirname(file), m[1])).split(sep).join('/');
+    for (const rule of applicable) {
+      const hit = rule.forbidden.find(area => inArea(target, area));
+      if (hit) {
+        console.error(`${relative('.', file)}: imports ${m[1]} (src/${rule.from} must not import src/${hit})`);
+        bad++;
+      }
     }
   }
 }

@@ -16,6 +16,7 @@ import { createAuthorizationServer, type AuthorizationServer } from './auth/inde
 import { legacySseUrlFor, type Config } from './config.js';
 import { createHttpBasics, finalErrorHandler } from './http/basics.js';
 import { createLogger, type Logger } from './logger.js';
+import { loadReferenceSkills } from './mcp/extensions/skills/index.js';
 import { createMcpResourceServer, type McpResourceServer, type McpTimingOptions } from './mcp/index.js';
 import { createAdminEndpoint } from './cli/admin-endpoint.js';
 import { createOpsRouter, type ReadinessCheck } from './ops/health.js';
@@ -127,7 +128,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       onOutcome: (outcome, reason) => metrics.countAuthOutcome(outcome, reason)
     });
     late.push(rs.router);
-    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, authenticateLegacySse: rs.authenticateLegacySse, timing: options.mcpTiming, upstream: as?.upstream });
+    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, authenticateLegacySse: rs.authenticateLegacySse, timing: options.mcpTiming, upstream: as?.upstream, skills: await loadReferenceSkills(logger) });
     const mcpStats = mcp.stats.bind(mcp);
     metrics.gauge('mcp_active_sessions', 'Open 2025-era Streamable HTTP sessions on this instance', () => mcpStats().streamableSessions);
     metrics.gauge('mcp_active_sse_sessions', 'Open legacy HTTP+SSE sessions on this instance', () => mcpStats().sseSessions);

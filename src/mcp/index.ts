@@ -40,6 +40,7 @@ import { createForwarder } from './http/forward.js';
 import { createLegacySseEndpoints } from './http/legacy-sse.js';
 import { SessionRegistry, type InstanceIdentity } from './http/sessions.js';
 import { createStreamableEndpoint } from './http/streamable.js';
+import type { ReferenceSkills } from './extensions/skills/index.js';
 import { createStateCodec } from './request-state.js';
 import { buildMcpServer, type BuildContext, type FeatureServices } from './server.js';
 
@@ -73,6 +74,8 @@ export interface McpResourceServerOptions {
   timing?: McpTimingOptions;
   /** The person's identity-provider account (internal mode; src/shared/upstream-account.ts). Undefined: `whoami` shows no provider and `upstreamProfile` says so. */
   upstream?: UpstreamAccount;
+  /** The Skills extension's catalog (`loadReferenceSkills`); without it no skills are served. */
+  skills?: ReferenceSkills;
 }
 
 export interface McpResourceServer {
@@ -127,6 +130,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     stateCodec: createStateCodec(config.requestStateKey, logger),
     notify: notifierFor(bus),
     upstream: options.upstream,
+    skills: options.skills,
     stats: () => ({ startedAt, streamableSessions: registry.count('streamable'), sseSessions: registry.count('sse'), listenStreams: listens.size })
   };
   const build = (ctx: BuildContext) => buildMcpServer(services, ctx);

@@ -16,6 +16,7 @@ import { registerInteractiveTools } from './features/interactive.js';
 import { registerPrompts } from './features/prompts.js';
 import { ResourceDirectory, registerResources } from './features/resources.js';
 import { registerTools } from './features/tools.js';
+import { registerSkills, type ReferenceSkills } from './extensions/skills/index.js';
 
 export const SERVER_INFO = {
   name: 'mcp-feature-reference-server',
@@ -29,8 +30,14 @@ export const INSTRUCTIONS =
   'structuredContent, createCounter/incrementCounter (server-minted handles), whoami, adminStats (needs mcp:admin). ' +
   'Resources: test://static/resource/{1..100}. Tools, resources and prompts named test_* are conformance-suite fixtures.';
 
+/** Protocol extensions served beside the catalogue, each from its own module under ./extensions. */
+export interface McpExtensions {
+  /** Skills (SEP-2640): the catalog from `loadReferenceSkills`; absent, no skills are served. */
+  skills?: ReferenceSkills;
+}
+
 /** Shared services every instance closes over (built once per process). */
-export type FeatureServices = Omit<FeatureEnv, 'era' | 'authInfo' | 'session'>;
+export type FeatureServices = Omit<FeatureEnv, 'era' | 'authInfo' | 'session'> & McpExtensions;
 
 export interface BuildContext {
   era: Era;
@@ -52,7 +59,7 @@ export function buildMcpServer(services: FeatureServices, ctx: BuildContext): Mc
     server.registerTool(...only);
     return server;
   }
-  registerCatalogue(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session });
+  registerCatalogue(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session }, services);
   return server;
 }
 
@@ -81,7 +88,7 @@ function createServer(services: FeatureServices): McpServer {
   });
 }
 
-function registerCatalogue(server: McpServer, env: FeatureEnv): void {
+function registerCatalogue(server: McpServer, env: FeatureEnv, extensions: McpExtensions): void {
   const directory = new ResourceDirectory();
   registerTools(server, env);
   registerInteractiveTools(server, env);
@@ -89,6 +96,7 @@ function registerCatalogue(server: McpServer, env: FeatureEnv): void {
   registerApps(server, env, directory);
   registerConformanceFixtures(server, env, directory);
   registerResources(server, env, directory);
+  if (extensions.skills) registerSkills(server, extensions.skills, directory);
   registerPrompts(server, env);
 }
 
@@ -136,7 +144,8 @@ function modernToolRegistrations(services: FeatureServices): ReadonlyMap<string,
         return Reflect.get(target, prop, receiver);
       }
     });
-    registerCatalogue(recorder, { ...services, era: 'modern' });
+    // Extensions register no tools, and attach to the real server (not a proxy).
+    registerCatalogue(recorder, { ...services, era: 'modern' }, {});
     void server.close().catch(() => undefined);
     modernTools.set(services, (tools = recorded));
   }

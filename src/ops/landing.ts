@@ -57,9 +57,13 @@ export const DEFAULT_FEATURES: FeatureCatalogue = {
   ],
   resources: [
     { name: 'test://static/resource/1 … 100', title: '100 static resources (odd: text, even: binary), 10 per page' },
-    { name: 'ui://reference-server/primes-app.html', title: 'Primes app (MCP Apps UI resource)' }
+    { name: 'ui://reference-server/primes-app.html', title: 'Primes app (MCP Apps UI resource)' },
+    { name: 'skill://reference-server/{oauth-connect, mcp-apps-testing, client-error-handling}/SKILL.md', title: 'Skill manifests (SEP-2640)' }
   ],
-  resourceTemplates: [{ name: 'test://static/resource/{id}', title: 'Any static resource, with id completion' }],
+  resourceTemplates: [
+    { name: 'test://static/resource/{id}', title: 'Any static resource, with id completion' },
+    { name: 'skill://reference-server/{+path}', title: 'Every file of every skill (SEP-2640)' }
+  ],
   prompts: [
     { name: 'simple_prompt', title: 'Simple prompt' },
     { name: 'complex_prompt', title: 'Complex prompt (arguments with completion)' },
@@ -75,6 +79,7 @@ export const DEFAULT_FEATURES: FeatureCatalogue = {
     'Sampling, elicitation (form and URL) and roots: server-to-client requests (2025) and input_required (2026-07-28)',
     'Cache hints (ttlMs, cacheScope) on 2026-07-28 results',
     'Resumable streams (Last-Event-ID) for 2025-era sessions',
+    'Skills extension (io.modelcontextprotocol/skills, SEP-2640): skills/list (2 per page), skills/get, resources/directory/read',
     'Conformance-suite fixtures: tools, resources and prompts named test_*'
   ]
 };

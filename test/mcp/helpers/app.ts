@@ -14,6 +14,7 @@ import express, { type RequestHandler } from 'express';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { createHttpBasics, finalErrorHandler } from '../../../src/http/basics.js';
 import { createLogger } from '../../../src/logger.js';
+import { loadReferenceSkills } from '../../../src/mcp/extensions/skills/index.js';
 import { createMcpResourceServer, type McpTimingOptions } from '../../../src/mcp/index.js';
 import { MemoryStore } from '../../../src/store/memory.js';
 import type { Store } from '../../../src/store/store.js';
@@ -58,7 +59,7 @@ export async function startMcpApp(options: McpTestAppOptions = {}): Promise<McpT
   const config = loadConfig({ NODE_ENV: 'test', PORT: String(port), BASE_URI: `http://localhost:${port}`, ...options.env });
   const logger = createLogger(options.logLevel ?? 'silent');
   const store = options.store ?? new MemoryStore();
-  const mcp = createMcpResourceServer({ config, store, logger, authenticate: testAuthenticate, timing: options.timing });
+  const mcp = createMcpResourceServer({ config, store, logger, authenticate: testAuthenticate, timing: options.timing, skills: await loadReferenceSkills(logger) });
   const app = express();
   app.disable('x-powered-by');
   app.use(createHttpBasics(config, logger));
