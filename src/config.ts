@@ -61,6 +61,8 @@ const Env = z.object({
 
   REDIS_URL: z.string().optional(),
   REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(1500).default(500),
   REDIS_TLS: bool.default(false),
   REDIS_PASSWORD: z.string().optional(),
 
@@ -140,7 +142,16 @@ export interface Config {
    * Shared storage. `clusterNodes` set: a Redis Cluster (`REDIS_CLUSTER_NODES`)
    * and `url` is its first seed (for messages); otherwise one Redis at `url`.
    */
-  redis?: { url: string; tls: boolean; password?: string; clusterNodes?: string[] };
+  redis?: {
+    url: string;
+    tls: boolean;
+    password?: string;
+    clusterNodes?: string[];
+    /** Replicas that must confirm tokens, clients and revocations before the answer (`REDIS_WAIT_REPLICAS`; default 1 on a cluster, 0 on one Redis). */
+    waitReplicas: number;
+    /** How long the answer waits for them, ms (`REDIS_WAIT_TIMEOUT_MS`). */
+    waitTimeoutMs: number;
+  };
   tokens: { accessTtl: number; refreshTtl: number; codeTtl: number; registrationTtl: number; refreshGraceSeconds: number };
   rateLimit: { windowSeconds: number; max: number };
   /** Express `trust proxy` value; empty = use the socket peer address. */
@@ -288,9 +299,22 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN || undefined,
     redis: clusterNodes
-      ? { url: clusterNodes[0]!, clusterNodes, tls: e.REDIS_TLS || clusterNodes.some(n => n.startsWith('rediss://')), password: e.REDIS_PASSWORD }
+      ? {
+          url: clusterNodes[0]!,
+          clusterNodes,
+          tls: e.REDIS_TLS || clusterNodes.some(n => n.startsWith('rediss://')),
+          password: e.REDIS_PASSWORD,
+          waitReplicas: e.REDIS_WAIT_REPLICAS ?? 1,
+          waitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS
+        }
       : e.REDIS_URL
-        ? { url: e.REDIS_URL, tls: e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://'), password: e.REDIS_PASSWORD }
+        ? {
+            url: e.REDIS_URL,
+            tls: e.REDIS_TLS || e.REDIS_URL.startsWith('rediss://'),
+            password: e.REDIS_PASSWORD,
+            waitReplicas: e.REDIS_WAIT_REPLICAS ?? 0,
+            waitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS
+          }
         : undefined,
     tokens: {
       accessTtl: e.ACCESS_TOKEN_TTL,

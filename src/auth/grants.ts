@@ -84,6 +84,14 @@ export async function issueTokens(
     await ctx.records.refreshTokens.set(refreshHash, refresh, ttlUntil(refresh.expiresAt, now));
     issued.refresh_token = refreshToken;
   }
+  // The client is about to rely on these: on the replicas before the answer
+  // (docs/operations.md "Redis: single, Sentinel or Cluster").
+  await ctx.store.replicate([
+    ctx.records.grants.key(grant.grantId),
+    setKey,
+    ctx.records.accessTokens.key(accessHash),
+    ...(issued.refresh_token ? [ctx.records.refreshTokens.key(sha256(issued.refresh_token))] : [])
+  ]);
   return issued;
 }
 
@@ -106,6 +114,8 @@ export async function revokeGrant(ctx: RevocationContext, grantId: string, reaso
   await ctx.store.delete(setKey);
   // The identity provider's tokens end with the grant they were bound to.
   await ctx.records.upstreamTokens.delete(grantId);
+  // A revocation that a failover could undo would bring the tokens back.
+  await ctx.store.replicate([ctx.records.grants.key(grantId), setKey, ...keys, ctx.records.upstreamTokens.key(grantId)]);
   ctx.log.info({ event: 'grant_revoked', grantId, reason, tokens: members.length }, 'grant revoked');
 }
 
@@ -113,6 +123,7 @@ export async function revokeGrant(ctx: RevocationContext, grantId: string, reaso
 export async function revokeAccessToken(ctx: RevocationContext, tokenHash: string, grantId: string): Promise<void> {
   await ctx.records.accessTokens.delete(tokenHash);
   await ctx.store.removeFromSet(ctx.records.grantTokensKey(grantId), `a:${tokenHash}`);
+  await ctx.store.replicate([ctx.records.accessTokens.key(tokenHash)]);
 }
 
 /** Our tokens are 43 base64url characters; anything else is not worth a store round trip. */

@@ -113,6 +113,7 @@ export function registerRouter(ctx: AsContext, onError: express.ErrorRequestHand
       source: 'dynamic_registration'
     };
     await ctx.records.clients.set(clientId, record, ttlMs);
+    await ctx.store.replicate([ctx.records.clients.key(clientId)]);
     ctx.log.info(
       { event: 'client_registered', clientId, authMethod: record.token_endpoint_auth_method, applicationType: record.application_type, grantTypes: record.grant_types },
       'client registered'

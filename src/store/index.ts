@@ -14,7 +14,15 @@ export { StoreUnavailableError, type Store } from './store.js';
 
 /** The `RedisStore` options for `config.redis` (the server and the troubleshooting CLI). */
 export function redisStoreOptions(redis: NonNullable<Config['redis']>, logger: Logger): RedisStoreOptions {
-  return { url: redis.url, tls: redis.tls, password: redis.password, logger, ...(redis.clusterNodes ? { clusterNodes: redis.clusterNodes } : {}) };
+  return {
+    url: redis.url,
+    tls: redis.tls,
+    password: redis.password,
+    logger,
+    waitReplicas: redis.waitReplicas,
+    waitTimeoutMs: redis.waitTimeoutMs,
+    ...(redis.clusterNodes ? { clusterNodes: redis.clusterNodes } : {})
+  };
 }
 
 export interface CreateStoreOptions {

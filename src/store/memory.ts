@@ -88,6 +88,11 @@ function wrongType(key: string, expected: Entry['kind']): Error {
 }
 
 export class MemoryStore implements Store {
+  /** One process, nothing to replicate. */
+  async replicate(_keys: string[]): Promise<boolean> {
+    return true;
+  }
+
   readonly kind = 'memory' as const;
   private readonly state: MemoryState;
   private closed = false;

@@ -54,6 +54,13 @@ export interface RedisStoreOptions {
    */
   topologyRefreshMs?: number;
   logger: Logger;
+  /**
+   * `REDIS_WAIT_REPLICAS`: how many replicas must acknowledge the writes that
+   * `replicate` waits for. Default 0 (no waiting).
+   */
+  waitReplicas?: number;
+  /** `REDIS_WAIT_TIMEOUT_MS`: how long `replicate` waits, in ms. Default 500; keep it below `commandTimeoutMs`. */
+  waitTimeoutMs?: number;
   /** Upper bound for one command, in ms. Default 2000. */
   commandTimeoutMs?: number;
   /** Longest pause between reconnection attempts, in ms. Default 2000. */
@@ -445,6 +452,30 @@ export class RedisStore implements Store {
       // Best effort: if Redis is down, the stale registration is ignored by `dispatch`.
       await this.unlisten(channel, current.dispatch).catch(() => undefined);
     };
+  }
+
+  /**
+   * `WAIT n timeout` on the connection that wrote the keys: the one command
+   * connection on a single Redis; on a cluster the connection to each master
+   * that owns one of the keys (node-redis keeps one per master, so WAIT counts
+   * exactly the writes this store sent there, these keys' among them).
+   */
+  async replicate(keys: string[]): Promise<boolean> {
+    const wanted = this.options.waitReplicas ?? 0;
+    if (wanted <= 0 || keys.length === 0) return true;
+    const timeoutMs = this.options.waitTimeoutMs ?? 500;
+    const acknowledged = await this.run(async () => {
+      const cluster = this.cluster;
+      const connections = cluster ? [...new Set(await Promise.all(keys.map(k => cluster.getNodeClientForKey(k))))] : [this.client!];
+      const replies = await Promise.all(connections.map(c => c.sendCommand<number>(['WAIT', String(wanted), String(timeoutMs)])));
+      return Math.min(...replies.map(Number));
+    });
+    if (acknowledged >= wanted) return true;
+    this.logger.warn(
+      { event: 'replication_unconfirmed', redis: this.url, wanted, acknowledged, keys: keys.length, waitedMs: timeoutMs },
+      'redis: the replicas did not confirm these writes in time; answering anyway (a failover of their master now would lose them)'
+    );
+    return false;
   }
 
   /** PING; on a cluster every master must answer (a master that is down and not yet replaced fails readiness). */

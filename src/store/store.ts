@@ -75,6 +75,20 @@ export interface Store {
    */
   subscribe(channel: string, listener: (message: string) => void): Promise<() => Promise<void>>;
 
+  /**
+   * Waits, for a bounded time, until the writes made so far to `keys` (sets
+   * and deletes alike) have reached the replicas the deployment asks for:
+   * Redis `WAIT` on each master that owns one of the keys
+   * (`REDIS_WAIT_REPLICAS`, `REDIS_WAIT_TIMEOUT_MS`). Called before an answer
+   * that hands out something the client will rely on (tokens, a registered
+   * client, a revocation), so that a failover right after the answer does not
+   * undo it. Resolves true when every replica asked for confirmed; false (and
+   * a warning is logged) when they did not in time: the answer still goes
+   * out, because refusing it would turn a missing replica into an outage.
+   * Memory, and Redis with `REDIS_WAIT_REPLICAS=0`: true at once.
+   */
+  replicate(keys: string[]): Promise<boolean>;
+
   /** Round trip to the backing service (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

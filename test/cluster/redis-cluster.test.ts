@@ -11,6 +11,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -21,6 +23,7 @@ import { streamLogKey } from '../../src/store/event-store.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { freePort } from '../helpers/free-port.js';
+import { obtainTokens } from '../helpers/oauth.js';
 import { connect, startTestServer, texts, type TestServer } from '../helpers/mcp-harness.js';
 import { startTestRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 import { eventually, storeContract } from '../store/store.contract.js';
@@ -80,6 +83,16 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', { timeout: 150_000 }, () => {
       assert.equal(names({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }), 'REDIS_CLUSTER_NODES');
       assert.equal(names({ REDIS_CLUSTER_NODES: 'redis://a:1,http://b:2' }), 'REDIS_CLUSTER_NODES');
       assert.equal(names({ REDIS_CLUSTER_NODES: ' , ' }), 'REDIS_CLUSTER_NODES');
+    });
+
+    it('waits for one replica by default on a cluster and for none on a single Redis; REDIS_WAIT_* are checked', () => {
+      assert.equal(loadConfig({ ...base, REDIS_CLUSTER_NODES: cluster.urls[0]! }).redis?.waitReplicas, 1);
+      assert.equal(loadConfig({ ...base, REDIS_URL: cluster.urls[0]! }).redis?.waitReplicas, 0);
+      const custom = loadConfig({ ...base, REDIS_CLUSTER_NODES: cluster.urls[0]!, REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_TIMEOUT_MS: '250' }).redis;
+      assert.deepEqual([custom?.waitReplicas, custom?.waitTimeoutMs], [2, 250]);
+      for (const bad of [{ REDIS_WAIT_REPLICAS: '-1' }, { REDIS_WAIT_TIMEOUT_MS: '5000' }, { REDIS_WAIT_TIMEOUT_MS: '0' }]) {
+        assert.throws(() => loadConfig({ ...base, REDIS_CLUSTER_NODES: cluster.urls[0]!, ...bad }), (err: unknown) => err instanceof ConfigError && err.variable === Object.keys(bad)[0]);
+      }
     });
 
     it('refuses to start in production when no seed answers, naming REDIS_CLUSTER_NODES and never the password', async () => {
@@ -184,6 +197,38 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', { timeout: 150_000 }, () => {
       } finally {
         await conn.close();
       }
+    });
+
+    it('waits for a replica before handing out a client or tokens; when none confirms in time it answers anyway and logs it', async () => {
+      const logFile = join(process.cwd(), 'test-artifacts', 'integration', 'redis-cluster.log');
+      const warnings = () =>
+        readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter(line => line.includes('"replication_unconfirmed"'))
+          .map(line => JSON.parse(line) as Record<string, unknown>);
+      assert.deepEqual(warnings(), [], 'with the replicas up, every write so far was confirmed (WAIT 1) before its answer');
+
+      const replicas = (await cluster.nodes()).filter(n => n.role === 'replica');
+      assert.equal(replicas.length, 3);
+      for (const r of replicas) cluster.pause(r.port);
+      let tokens;
+      try {
+        tokens = await obtainTokens(server.baseUrl, { identity: 'bob', clientName: 'replicas paused' });
+      } finally {
+        for (const r of replicas) cluster.resume(r.port);
+      }
+      assert.match(tokens.accessToken, /^[\w-]{43}$/, 'the answer still went out');
+      // Registration and token issuance each waited, and each said that no replica confirmed.
+      await eventually(() => warnings().length >= 2, 5000, 'the warnings');
+      for (const w of warnings()) {
+        assert.equal(w.wanted, 1);
+        assert.equal(w.acknowledged, 0);
+        assert.equal(w.level, 40);
+      }
+      const text = readFileSync(logFile, 'utf8');
+      assert.ok(!text.includes(tokens.accessToken) && !text.includes(tokens.refreshToken!), 'no token in the log');
+      await cluster.waitUntilHealthy();
+      await cluster.waitForReplicas();
     });
 
     it('answers again after a master is killed and its replica promoted; tokens issued before still work', async () => {

@@ -43,6 +43,12 @@ export interface TestRedisCluster {
   cli(port: number, ...args: string[]): Promise<string>;
   /** SIGKILL one node (no goodbye to the cluster: the others must notice it). */
   kill(port: number): Promise<void>;
+  /** SIGSTOP one node: it stops answering anyone, replication included, until `resume`. */
+  pause(port: number): void;
+  /** SIGCONT a paused node. */
+  resume(port: number): void;
+  /** Resolves once every master has a replica whose replication link is up (or throws after `timeoutMs`). */
+  waitForReplicas(timeoutMs?: number): Promise<void>;
   /** Resolves once every slot is served by a live master again (or throws after `timeoutMs`). */
   waitUntilHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -153,16 +159,7 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
     const cluster = handle();
     // Every node agrees that all slots are served, and every replica has finished its first sync.
     await cluster.waitUntilHealthy(Math.max(1000, deadline - Date.now()));
-    await until('replicas to sync', async () => {
-      const nodes = await cluster.nodes();
-      const masters = nodes.filter(n => n.role === 'master');
-      if (masters.length !== 3) return false;
-      for (const m of masters) {
-        const info = await cli(m.port, 'INFO', 'replication');
-        if (!/slave0:.*state=online/.test(info)) return false;
-      }
-      return true;
-    });
+    await cluster.waitForReplicas(Math.max(1000, deadline - Date.now()));
     return cluster;
   } catch (err) {
     await stop();
@@ -170,9 +167,10 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
   }
 
   function handle(): TestRedisCluster {
+    const paused = new Set<number>();
     const alive = () => ports.filter(p => {
       const c = children.get(p);
-      return c && c.exitCode === null && c.signalCode === null;
+      return c && c.exitCode === null && c.signalCode === null && !paused.has(p);
     });
 
     const nodes = async (): Promise<ClusterNode[]> => {
@@ -215,6 +213,31 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
         const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
         child.kill('SIGKILL');
         await exited;
+      },
+      pause(port) {
+        paused.add(port);
+        children.get(port)?.kill('SIGSTOP');
+      },
+      resume(port) {
+        children.get(port)?.kill('SIGCONT');
+        paused.delete(port);
+      },
+      async waitForReplicas(timeoutMs = READY_TIMEOUT_MS) {
+        const end = Date.now() + timeoutMs;
+        for (;;) {
+          const masters = (await nodes().catch(() => [])).filter(n => n.role === 'master');
+          const synced = await Promise.all(
+            masters.map(m =>
+              cli(m.port, 'INFO', 'replication').then(
+                info => /slave0:.*state=online/.test(info),
+                () => false
+              )
+            )
+          );
+          if (masters.length === 3 && synced.every(Boolean)) return;
+          if (Date.now() > end) throw new Error(`test redis cluster: replicas not in sync within ${timeoutMs} ms`);
+          await sleep(50);
+        }
       },
       async waitUntilHealthy(timeoutMs = READY_TIMEOUT_MS) {
         const end = Date.now() + timeoutMs;

@@ -59,6 +59,35 @@ storeContract('redis', {
   createPeer: () => connected(redis.url)
 });
 
+describe('RedisStore.replicate (WAIT)', () => {
+  it('resolves true at once when no replica is asked for (REDIS_WAIT_REPLICAS=0, the single-Redis default)', async () => {
+    const store = await connected(redis.url);
+    try {
+      await store.set(`test:${process.pid}:wait0`, 'v', 10_000);
+      assert.equal(await store.replicate([`test:${process.pid}:wait0`]), true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('asks Redis to WAIT for the replicas; a Redis without any answers false after the timeout and logs a warning', async t => {
+    if (!redis.canRestart) return t.skip('REDIS_URL is external (it may have replicas)');
+    const { logger, lines } = captureLogger('info');
+    const store = await connected(redis.url, { logger, waitReplicas: 1, waitTimeoutMs: 50 });
+    try {
+      await store.set(`test:${process.pid}:wait1`, 'v', 10_000);
+      assert.equal(await store.replicate([`test:${process.pid}:wait1`]), false);
+      const warning = lines.find(l => l.event === 'replication_unconfirmed');
+      assert.ok(warning, 'a warning says the write is not confirmed');
+      assert.equal(warning.wanted, 1);
+      assert.equal(warning.acknowledged, 0);
+      assert.equal(await store.replicate([]), true, 'nothing to wait for');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('RedisStore failure behaviour', () => {
   /** Asserts that `op` rejects with StoreUnavailableError, within 3 s (a correctness bound, not a benchmark). */
   async function failsFast(what: string, op: () => Promise<unknown>): Promise<void> {
