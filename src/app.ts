@@ -10,6 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import type { Transport } from '@modelcontextprotocol/server';
 import express, { type RequestHandler } from 'express';
 
 import { createAuthorizationServer, type AuthorizationServer } from './auth/index.js';
@@ -18,6 +19,7 @@ import { createHttpBasics, finalErrorHandler } from './http/basics.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadReferenceSkills } from './mcp/extensions/skills/index.js';
 import { createMcpResourceServer, type McpResourceServer, type McpTimingOptions } from './mcp/index.js';
+import { serveMcpOverStdio, type RunningStdioServer } from './mcp/stdio.js';
 import { createAdminEndpoint } from './cli/admin-endpoint.js';
 import { createOpsRouter, type ReadinessCheck } from './ops/health.js';
 import { createLandingRouter } from './ops/landing.js';
@@ -186,4 +188,26 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     })());
 
   return { config, url: config.baseUri, store, logger, httpServer, metrics, close };
+}
+
+/**
+ * `--stdio`: the MCP server alone on this process's stdin/stdout (no HTTP
+ * listener, no authorization server: the local user is the identity; see
+ * src/mcp/stdio.ts). `logger` must write to stderr. Storage is the same
+ * choice as over HTTP (`REDIS_URL` or memory).
+ */
+export async function startStdioServer(config: Config, options: { logger: Logger; transport?: Transport }): Promise<RunningStdioServer & { store: Store }> {
+  const { logger } = options;
+  const store = await createStore(config, logger);
+  const skills = await loadReferenceSkills(logger);
+  const stdio = serveMcpOverStdio({ config, store, logger: logger.child({ component: 'mcp-stdio' }), skills, transport: options.transport });
+  const closed = stdio.closed.then(() => store.close().catch(() => undefined));
+  return {
+    store,
+    closed,
+    close: async () => {
+      await stdio.close();
+      await closed;
+    }
+  };
 }

@@ -2,12 +2,15 @@
 /**
  * Entry point: reads the environment (and `.env` when present), validates it,
  * starts the process for `AUTH_MODE`, and stops gracefully on SIGTERM/SIGINT.
+ *
+ * `--stdio`: serves MCP on stdin/stdout instead (desktop clients start the
+ * server this way); logs go to stderr, and stdout carries protocol messages only.
  */
 import { existsSync } from 'node:fs';
 
-import { startServer } from './app.js';
+import { startServer, startStdioServer } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, createStderrLogger } from './logger.js';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -20,6 +23,18 @@ try {
     process.exit(78);
   }
   throw err;
+}
+
+if (process.argv.includes('--stdio')) {
+  const logger = createStderrLogger(config.logLevel);
+  const stdio = await startStdioServer(config, { logger }).catch(err => {
+    logger.fatal({ err }, 'start-up failed');
+    process.exit(1);
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stdio.close());
+  // The client closing stdin ends the connection (MCP stdio binding): exit then.
+  await stdio.closed;
+  process.exit(0);
 }
 
 const logger = createLogger(config.logLevel);

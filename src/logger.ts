@@ -33,3 +33,11 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     destination
   );
 }
+
+/**
+ * Logs to stderr (fd 2): for the stdio transport, whose stdout carries MCP
+ * messages only. Synchronous, so a line is never interleaved or lost on exit.
+ */
+export function createStderrLogger(level: string): Logger {
+  return createLogger(level, pino.destination({ fd: 2, sync: true }));
+}

@@ -282,7 +282,11 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
         scopes: auth?.scopes ?? [],
         expiresAt: auth?.expiresAt ?? null
       };
-      const summary = auth ? `You are ${who.subject ?? '(no subject)'} via client ${who.clientId}.` : 'Anonymous: authorization is not enabled on this server.';
+      const summary = !auth
+        ? 'Anonymous: authorization is not enabled on this server.'
+        : auth.extra?.['transport'] === 'stdio'
+          ? `You are the local user ${who.subject} (stdio: no OAuth; the identity is the account that started the server).`
+          : `You are ${who.subject ?? '(no subject)'} via client ${who.clientId}.`;
       return { content: [{ type: 'text', text: summary }], structuredContent: who };
     }
   );
