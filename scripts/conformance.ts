@@ -16,14 +16,26 @@
  *      http-custom-header-server-validation, server-sse-polling,
  *      server-session-lifecycle) are required to pass wherever they run, and
  *      run explicitly if no requirement set includes them;
- *   6. print the scenario table; exit non-zero on any failure.
+ *   6. the extension scenarios (`conformance list --server`, tagged
+ *      `[extension]`: tasks-*, sep-2640-skills-*), each run alone with
+ *      `--scenario NAME --spec-version 2026-07-28`;
+ *   7. the authorization-server scenarios (`conformance authorization`) against
+ *      the authorization server named in the resource metadata, the
+ *      authorization-code grant approved through the real consent page and
+ *      demo IdP (scripts/lib/authorization-scenarios.ts);
+ *   8. print one table per group (scored sets, extensions, authorization
+ *      server); exit non-zero on any failure of a required row.
  *
- * No expected-failures file: every scored scenario must pass.
+ * No expected-failures file: every scored scenario must pass, and so must the
+ * extension scenarios listed in REQUIRED_EXTENSION_SCENARIOS
+ * (scripts/lib/conformance-suite.ts) and the authorization-server scenarios.
+ * The other extension scenarios are run and reported, never counted.
  *
  * Options:
  *   --url URL            test an already-running server (its MCP endpoint, e.g. http://localhost:3232/mcp)
  *   --scenario NAME      run only this scenario (repeatable), at each requirement set that lists it
  *   --requirements REV   only this requirement set (repeatable; default: 2026-07-28 and 2025-11-25)
+ *   --only GROUP         only this group (repeatable): scored, extension, authorization
  *   --require-auth       refuse to run unless /mcp answers 401 unauthenticated and a real token was obtained
  *   --out DIR            where results go (default test-artifacts/conformance/<timestamp>)
  *   --report FILE        also write the results as JSON
@@ -39,11 +51,17 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { probeMcp, type AuthProbe } from './lib/auth-probe.js';
+import { authorizationServerFor, runAuthorizationScenarios } from './lib/authorization-scenarios.js';
 import {
   checkSuiteInstalled,
+  EXTENSION_SPEC_VERSION,
   EXTRA_REQUIRED_SCENARIOS,
+  listAuthorizationScenarios,
+  listExtensionScenarios,
   listRequirements,
   PROJECT_ROOT,
+  REQUIRED_AUTHORIZATION_SCENARIOS,
+  REQUIRED_EXTENSION_SCENARIOS,
   REQUIREMENT_SETS,
   runSuite,
   type RequirementListing,
@@ -51,7 +69,7 @@ import {
 } from './lib/conformance-suite.js';
 import { localHostsFor, startLocalServer } from './lib/local-server.js';
 import { startProxy, type RunningProxy } from './lib/proxy.js';
-import { buildRows, formatFailures, formatTable, isFailure, totals, type ExpectedScenario, type Row } from './lib/report.js';
+import { buildRows, formatFailures, formatTables, isFailure, scoredTally, totals, type ExpectedScenario, type Row, type RowGroup } from './lib/report.js';
 import { obtainAccessToken, type ObtainedToken } from './lib/token.js';
 
 const SCOPES = 'mcp mcp:admin';
@@ -61,6 +79,7 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     scenario: { type: 'string', multiple: true },
     requirements: { type: 'string', multiple: true },
+    only: { type: 'string', multiple: true },
     'require-auth': { type: 'boolean', default: false },
     out: { type: 'string' },
     report: { type: 'string' },
@@ -100,6 +119,9 @@ async function main(): Promise<number> {
     if (!(REQUIREMENT_SETS as readonly string[]).includes(r)) throw new Error(`unknown requirement set ${r} (known: ${REQUIREMENT_SETS.join(', ')})`);
     return r;
   });
+
+  const groups = new Set<RowGroup>((args.only as RowGroup[] | undefined) ?? ['scored', 'extension', 'authorization']);
+  for (const g of groups) if (!['scored', 'extension', 'authorization'].includes(g)) throw new Error(`unknown group ${g} (known: scored, extension, authorization)`);
 
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
@@ -169,34 +191,81 @@ async function main(): Promise<number> {
 
     // 4. What to run.
     const listings = new Map<string, RequirementListing>();
-    for (const rev of revisions) listings.set(rev, await listRequirements(rev));
-    const plan: Array<{ label: string; requirements?: string; scenario?: string; extraArgs?: string[]; expected: ExpectedScenario[] }> = [];
+    if (groups.has('scored')) for (const rev of revisions) listings.set(rev, await listRequirements(rev));
+    const extensionScenarios = groups.has('extension') ? await listExtensionScenarios() : [];
+    const authorizationScenarios = groups.has('authorization') ? await listAuthorizationScenarios() : [];
+    const extensionSet = new Set(extensionScenarios);
+    for (const s of REQUIRED_EXTENSION_SCENARIOS) {
+      if (groups.has('extension') && !extensionSet.has(s)) throw new Error(`REQUIRED_EXTENSION_SCENARIOS names ${s}, which the suite does not list as an extension scenario`);
+    }
+    interface Step {
+      label: string;
+      group: RowGroup;
+      requirements?: string;
+      scenario?: string;
+      extraArgs?: string[];
+      expected: ExpectedScenario[];
+    }
+    const plan: Step[] = [];
+    // Extension scenarios inside a requirement run are reported from their own runs (step 6), not twice.
     const expectedFor = (l: RequirementListing, only?: Set<string>): ExpectedScenario[] =>
       [
         ...l.scored.map(s => ({ scenario: s, scoring: 'required' })),
         ...l.notScored.map(n => ({ scenario: n.scenario, scoring: n.reason }))
       ].filter(e => !only || only.has(e.scenario));
+    const extensionStep = (s: string): Step => ({
+      label: 'extension',
+      group: 'extension',
+      scenario: s,
+      // --force: the suite otherwise skips extension scenarios at a dated spec version ("not on the spec timeline").
+      extraArgs: ['--spec-version', EXTENSION_SPEC_VERSION, '--force'],
+      expected: [
+        REQUIRED_EXTENSION_SCENARIOS.includes(s)
+          ? { scenario: s, scoring: 'extension (required)', required: true }
+          : { scenario: s, scoring: 'extension (reported only)', required: false }
+      ]
+    });
+    let authorizationOnly: Set<string> | undefined;
 
     if (args.scenario?.length) {
       const only = new Set(args.scenario);
       const covered = new Set<string>();
-      for (const [rev, l] of listings) {
-        for (const e of expectedFor(l, only)) {
-          covered.add(e.scenario);
-          plan.push({ label: rev, scenario: e.scenario, extraArgs: ['--spec-version', rev, '--force'], expected: [e] });
+      for (const s of only) {
+        if (extensionSet.has(s)) {
+          covered.add(s);
+          plan.push(extensionStep(s));
         }
       }
+      for (const [rev, l] of listings) {
+        for (const e of expectedFor(l, only)) {
+          if (covered.has(e.scenario) && extensionSet.has(e.scenario)) continue;
+          covered.add(e.scenario);
+          plan.push({ label: rev, group: 'scored', scenario: e.scenario, extraArgs: ['--spec-version', rev, '--force'], expected: [e] });
+        }
+      }
+      const auth = authorizationScenarios.filter(s => only.has(s));
+      if (auth.length) {
+        authorizationOnly = new Set(auth);
+        for (const s of auth) covered.add(s);
+      }
       for (const s of only) {
-        if (!covered.has(s)) plan.push({ label: 'explicit', scenario: s, expected: [{ scenario: s, scoring: 'explicit' }] });
+        if (!covered.has(s)) plan.push({ label: 'explicit', group: 'scored', scenario: s, expected: [{ scenario: s, scoring: 'explicit' }] });
       }
     } else {
-      for (const [rev, l] of listings) plan.push({ label: rev, requirements: rev, expected: expectedFor(l) });
-      const included = new Set([...listings.values()].flatMap(l => [...l.scored, ...l.notScored.map(n => n.scenario)]));
-      for (const s of EXTRA_REQUIRED_SCENARIOS) {
-        if (!included.has(s)) plan.push({ label: 'explicit', scenario: s, expected: [{ scenario: s, scoring: 'project' }] });
+      for (const [rev, l] of listings) plan.push({ label: rev, group: 'scored', requirements: rev, expected: expectedFor(l) });
+      if (groups.has('scored')) {
+        const included = new Set([...listings.values()].flatMap(l => [...l.scored, ...l.notScored.map(n => n.scenario)]));
+        for (const s of EXTRA_REQUIRED_SCENARIOS) {
+          if (!included.has(s)) plan.push({ label: 'explicit', group: 'scored', scenario: s, expected: [{ scenario: s, scoring: 'project' }] });
+        }
+        const runBy = EXTRA_REQUIRED_SCENARIOS.map(s => `${s} (${[...listings].filter(([, l]) => [...l.scored, ...l.notScored.map(n => n.scenario)].includes(s)).map(([r]) => r).join(', ') || 'explicit run'})`);
+        log(`project-required extras, and the runs that include them: ${runBy.join('; ')}`);
       }
-      const runBy = EXTRA_REQUIRED_SCENARIOS.map(s => `${s} (${[...listings].filter(([, l]) => [...l.scored, ...l.notScored.map(n => n.scenario)].includes(s)).map(([r]) => r).join(', ') || 'explicit run'})`);
-      log(`project-required extras, and the runs that include them: ${runBy.join('; ')}`);
+      for (const s of extensionScenarios) plan.push(extensionStep(s));
+      if (groups.has('extension')) {
+        log(`extension scenarios (${extensionScenarios.length}), each with --spec-version ${EXTENSION_SPEC_VERSION}; required: ${REQUIRED_EXTENSION_SCENARIOS.join(', ') || 'none yet'}`);
+      }
+      if (groups.has('authorization')) authorizationOnly = new Set(authorizationScenarios);
     }
 
     // 5. Run.
@@ -217,16 +286,53 @@ async function main(): Promise<number> {
         echo: args.verbose
       });
       runs.push(run);
-      const runRows = buildRows(run, step.expected);
+      let runRows = buildRows(run, step.expected, step.group);
+      if (step.requirements && groups.has('extension')) {
+        const dropped = runRows.filter(r => extensionSet.has(r.scenario));
+        runRows = runRows.filter(r => !extensionSet.has(r.scenario));
+        if (dropped.length) log(`  (${dropped.length} extension scenarios this requirement run also ran are reported from their own runs)`);
+      }
       rows.push(...runRows);
       const t = totals(runRows);
       log(`  ${t.passed}/${t.scenarios} required scenarios pass, suite exit ${run.exitCode}, ${(run.durationMs / 1000).toFixed(1)} s`);
     }
 
+    // 5b. The authorization server, through the real OAuth flow.
+    let authorizationProblem: string | undefined;
+    if (authorizationOnly?.size) {
+      try {
+        const issuer = await authorizationServerFor(mcpUrl, probe.wwwAuthenticate);
+        log(`run ${plan.length + 1}/${plan.length + 1}: conformance authorization --url ${issuer} --resource ${mcpUrl} (authorization-code grant through the consent page and demo IdP)`);
+        const run = await runAuthorizationScenarios({
+          issuer,
+          resource: mcpUrl,
+          outDir: join(outDir, `${String(plan.length + 1).padStart(2, '0')}-authorization`),
+          echo: args.verbose,
+          log: m => log(`  ${m}`)
+        });
+        runs.push(run);
+        authorizationProblem = run.browserProblem;
+        const expected = authorizationScenarios
+          .filter(s => authorizationOnly!.has(s))
+          .map(s => ({ scenario: s, scoring: REQUIRED_AUTHORIZATION_SCENARIOS.includes(s) ? 'authorization (required)' : 'authorization (reported only)', required: REQUIRED_AUTHORIZATION_SCENARIOS.includes(s) }));
+        const runRows = buildRows(run, expected, 'authorization').filter(r => authorizationOnly!.has(r.scenario));
+        rows.push(...runRows);
+        const t = totals(runRows);
+        log(`  ${t.passed}/${t.scenarios} required scenarios pass, suite exit ${run.exitCode}, ${(run.durationMs / 1000).toFixed(1)} s`);
+      } catch (err) {
+        authorizationProblem = err instanceof Error ? err.message : String(err);
+        log(`  the authorization-server run could not start: ${authorizationProblem}`);
+        for (const s of authorizationOnly) {
+          rows.push({ scenario: s, group: 'authorization', set: 'authorization', scoring: 'authorization (required)', passed: 0, failed: 0, warnings: 0, skipped: 0, result: 'NOT RUN', counts: REQUIRED_AUTHORIZATION_SCENARIOS.includes(s), failures: [authorizationProblem] });
+        }
+      }
+    }
+
     // 6. Report.
     const t = totals(rows);
     const failing = rows.filter(isFailure);
-    console.log('\n' + formatTable(rows) + '\n');
+    const tables = formatTables(rows);
+    console.log('\n' + tables + '\n');
     if (rows.some(r => r.result !== 'PASS')) console.log(`Not passing:\n${formatFailures(rows)}\n`);
     const ok = failing.length === 0 && authOn;
     console.log(
@@ -234,6 +340,8 @@ async function main(): Promise<number> {
         (t.notScored ? `; ${t.notScored} not-scored runs reported (${t.notScoredFailing} not passing)` : '') +
         `; proxy: ${proxy.stats.requests} requests, ${proxy.stats.injected} with the injected token`
     );
+    const tally = scoredTally(rows);
+    if (Object.keys(tally).length) log(`scored sets: ${Object.entries(tally).map(([set, v]) => `${set} ${v.passed}/${v.scored}`).join(', ')}`);
     if (!authOn) console.error('\n' + banner(['WARNING: THE SUITE RAN WITHOUT AUTHORIZATION: THESE RESULTS DO NOT COUNT', authProblem ?? '']));
     if (args.report) {
       writeFileSync(
@@ -245,10 +353,15 @@ async function main(): Promise<number> {
             mcpUrl,
             proxiedMcpUrl,
             auth: { on: authOn, unauthenticatedStatus: probe.status, wwwAuthenticate: probe.wwwAuthenticate, tokenVia: token?.via, scope: token?.scope, problem: authProblem },
+            authorizationServer: { problem: authorizationProblem },
+            requiredExtensionScenarios: REQUIRED_EXTENSION_SCENARIOS,
+            extensionScenarios,
+            authorizationScenarios,
+            scored: tally,
             runs: runs.map(r => ({ label: r.label, args: r.args, exitCode: r.exitCode, durationMs: r.durationMs, logFile: r.logFile })),
             rows,
             totals: t,
-            table: formatTable(rows)
+            table: tables
           },
           null,
           2

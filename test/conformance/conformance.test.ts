@@ -5,8 +5,13 @@
  * /mcp refuses an unauthenticated request with 401 and a Bearer challenge
  * BEFORE anything runs, then runs `scripts/conformance.ts --url ... --require-auth`
  * (real OAuth flow, header-injecting proxy, both requirement sets and the
- * project's extra scenarios) and asserts that every required scenario passed.
- * The scenario table is written to the test output.
+ * project's extra scenarios, the extension scenarios one by one at
+ * 2026-07-28, the authorization-server scenarios with the code grant approved
+ * through the consent page) and asserts that every required scenario passed:
+ * every scored one, the extension scenarios in REQUIRED_EXTENSION_SCENARIOS,
+ * and the authorization-server ones. The other extension scenarios are
+ * reported in their own table without failing the test. The tables are
+ * written to the test output.
  *
  * Never skipped: a missing suite fails `before` with the command to run
  * (`npm test` installs it first, scripts/ensure-test-deps.mjs).
@@ -21,9 +26,18 @@ import { startServer, type RunningServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { freePort } from '../helpers/free-port.js';
-import { checkSuiteInstalled, EXTRA_REQUIRED_SCENARIOS, PROJECT_ROOT, REQUIREMENT_SETS, TOOLS_DIR } from '../../scripts/lib/conformance-suite.js';
+import {
+  checkSuiteInstalled,
+  EXTENSION_SPEC_VERSION,
+  EXTRA_REQUIRED_SCENARIOS,
+  PROJECT_ROOT,
+  REQUIRED_AUTHORIZATION_SCENARIOS,
+  REQUIRED_EXTENSION_SCENARIOS,
+  REQUIREMENT_SETS,
+  TOOLS_DIR
+} from '../../scripts/lib/conformance-suite.js';
 import { localHostsFor } from '../../scripts/lib/local-server.js';
-import type { Row } from '../../scripts/lib/report.js';
+import { isFailure, type Row } from '../../scripts/lib/report.js';
 
 describe('MCP conformance suite (official, pinned) through the real OAuth flow', () => {
   let server: RunningServer;
@@ -72,7 +86,7 @@ describe('MCP conformance suite (official, pinned) through the real OAuth flow',
     assert.match(challenge, new RegExp(`resource_metadata="${server.config.baseUri}/\\.well-known/oauth-protected-resource(/mcp)?"`));
   });
 
-  it('passes every scored scenario of 2026-07-28 and 2025-11-25, and the project-required extras', { timeout: 40 * 60_000 }, async t => {
+  it('passes every scored scenario of 2026-07-28 and 2025-11-25, the project-required extras, the required extension scenarios and the authorization-server scenarios', { timeout: 40 * 60_000 }, async t => {
     const reportFile = join(artifacts, 'report.json');
     const { code, output } = await run(
       [
@@ -97,10 +111,14 @@ describe('MCP conformance suite (official, pinned) through the real OAuth flow',
       auth: { on: boolean; unauthenticatedStatus: number; tokenVia?: string; problem?: string };
       rows: Row[];
       table: string;
+      runs: Array<{ label: string; args: string[] }>;
+      extensionScenarios: string[];
+      authorizationScenarios: string[];
+      scored: Record<string, { passed: number; scored: number }>;
     };
     const counted = report.rows.filter(r => r.counts);
     t.diagnostic(`${counted.filter(r => r.result === 'PASS').length}/${counted.length} required scenario runs pass (table above; artifacts in ${artifacts})`);
-    console.log(`\nConformance scenario table (full output in ${artifacts}):\n${report.table}\n`);
+    console.log(`\nConformance scenario tables (full output in ${artifacts}):\n\n${report.table}\n`);
 
     assert.equal(report.auth.on, true, `authorization: ${report.auth.problem}`);
     assert.equal(report.auth.unauthenticatedStatus, 401);
@@ -113,7 +131,34 @@ describe('MCP conformance suite (official, pinned) through the real OAuth flow',
     for (const extra of EXTRA_REQUIRED_SCENARIOS) {
       assert.ok(report.rows.some(r => r.scenario === extra && r.counts), `project-required scenario ${extra} did not run`);
     }
-    const failing = report.rows.filter(r => r.counts && r.result !== 'PASS');
+    for (const rev of REQUIREMENT_SETS) {
+      const tally = report.scored[rev];
+      assert.ok(tally, `no tally for ${rev}`);
+      t.diagnostic(`scored set ${rev}: ${tally.passed}/${tally.scored}`);
+    }
+
+    // The extension scenarios: every one the suite lists, each in its own run at 2026-07-28, in the extension table.
+    assert.ok(report.extensionScenarios.length >= 13, `the suite listed only ${report.extensionScenarios.length} extension scenarios`);
+    for (const s of report.extensionScenarios) {
+      const rows = report.rows.filter(r => r.scenario === s);
+      assert.deepEqual(rows.map(r => r.group), ['extension'], `${s} must be reported once, in the extension table`);
+      assert.ok(
+        report.runs.some(r => r.label === 'extension' && r.args.join(' ').includes(`--scenario ${s} --spec-version ${EXTENSION_SPEC_VERSION}`)),
+        `${s} must run alone with --spec-version ${EXTENSION_SPEC_VERSION}`
+      );
+      assert.equal(rows[0]!.counts, REQUIRED_EXTENSION_SCENARIOS.includes(s), `${s}: required exactly when listed in REQUIRED_EXTENSION_SCENARIOS`);
+    }
+    for (const s of REQUIRED_EXTENSION_SCENARIOS) assert.ok(report.extensionScenarios.includes(s), `required extension scenario ${s} is not listed by the suite`);
+    const extensionPassing = report.rows.filter(r => r.group === 'extension' && r.result === 'PASS').length;
+    t.diagnostic(`extension scenarios: ${extensionPassing}/${report.extensionScenarios.length} pass; required: ${REQUIRED_EXTENSION_SCENARIOS.length}`);
+
+    // The authorization server, through the real flow.
+    assert.deepEqual([...report.authorizationScenarios].sort(), [...REQUIRED_AUTHORIZATION_SCENARIOS].sort());
+    for (const s of REQUIRED_AUTHORIZATION_SCENARIOS) {
+      const row = report.rows.find(r => r.scenario === s && r.group === 'authorization');
+      assert.ok(row?.counts, `authorization-server scenario ${s} did not run as a required row`);
+    }
+    const failing = report.rows.filter(isFailure);
     assert.deepEqual(
       failing.map(r => `${r.scenario} [${r.set}]: ${r.result} ${r.failures.join(' | ')}`),
       [],
