@@ -23,7 +23,7 @@ import { streamLogKey } from '../../src/store/event-store.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { freePort } from '../helpers/free-port.js';
-import { obtainTokens } from '../helpers/oauth.js';
+import { obtainTokens, refreshTokens } from '../helpers/oauth.js';
 import { connect, startTestServer, texts, type TestServer } from '../helpers/mcp-harness.js';
 import { startTestRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 import { eventually, storeContract } from '../store/store.contract.js';
@@ -231,12 +231,24 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', { timeout: 150_000 }, () => {
       await cluster.waitForReplicas();
     });
 
-    it('answers again after a master is killed and its replica promoted; tokens issued before still work', async () => {
-      const token = server.token!;
+    it('answers again after a master is killed and its replica promoted; tokens issued before still work, and so does pub/sub on its shard', async () => {
+      // Issued with every replica up: the token endpoint waited (WAIT 1) for them.
+      const issued = await obtainTokens(server.baseUrl, { identity: 'carol', clientName: 'before the failover' });
+      const token = issued.accessToken;
       const tokenKey = `auth:installation:${sha256(token)}`;
       const victim = await cluster.masterOf(tokenKey);
       const replica = (await cluster.nodes()).find(n => n.masterId === victim.id);
       assert.ok(replica, 'the master of the token has a replica');
+
+      // A sharded subscription on a channel that lives on the master about to die.
+      let channel = '';
+      do channel = `test:${randomUUID()}:events`;
+      while ((await cluster.masterOf(channel)).port !== victim.port);
+      const [subscriber, publisher] = [await clusterStore(), await clusterStore()];
+      const received: string[] = [];
+      await subscriber.subscribe(channel, m => received.push(m));
+      await publisher.publish(channel, 'before');
+      await eventually(() => received.includes('before'), 2000, 'delivery before the failover');
 
       const call = async () => {
         const res = await fetch(server.mcpUrl, {
@@ -266,12 +278,75 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', { timeout: 150_000 }, () => {
 
       // The replica took over the token's slot, and the token is still valid.
       assert.equal((await cluster.masterOf(tokenKey)).port, replica.port);
-      const conn = await connect(server, '2025');
+      const conn = await connect(server, '2025', { token });
       try {
         assert.deepEqual(texts(await conn.client.callTool({ name: 'echo', arguments: { message: 'after failover' } })), ['Echo: after failover']);
       } finally {
         await conn.close();
       }
+      // The refresh token too; its rotation is written to the promoted master (which has no replica now: not confirmed, still answered).
+      const refreshed = await refreshTokens(server.baseUrl, issued);
+      assert.notEqual(refreshed.accessToken, token);
+
+      // The subscription followed its shard to the promoted replica.
+      await eventually(
+        async () => {
+          await publisher.publish(channel, 'after').catch(() => undefined);
+          await sleep(100);
+          return received.includes('after');
+        },
+        10_000,
+        'delivery after the failover'
+      );
+    });
+  });
+
+  // Last: it turns on a password on every node, which the earlier stores do not have.
+  describe('credentials', () => {
+    const password = 'cluster-secret-7f3a';
+
+    before(async () => {
+      const live = (await cluster.nodes()).map(n => n.port);
+      for (const port of live) await cluster.cli(port, 'CONFIG', 'SET', 'masterauth', password);
+      for (const port of live) await cluster.cli(port, 'CONFIG', 'SET', 'requirepass', password);
+      cluster.usePassword(password);
+    });
+
+    /** Writes and reads keys until every master has served some: the discovered nodes got the credentials too. */
+    async function usesEveryMaster(store: RedisStore): Promise<void> {
+      const masters = new Set<number>();
+      await store.ping();
+      const masterPorts = (await cluster.nodes()).filter(n => n.role === 'master').map(n => n.port);
+      for (let i = 0; i < 200 && masters.size < masterPorts.length; i++) {
+        const k = `test:${randomUUID()}:auth`;
+        await store.set(k, 'v', 10_000);
+        assert.equal(await store.get(k), 'v');
+        masters.add((await cluster.masterOf(k)).port);
+      }
+      assert.equal(masters.size, masterPorts.length);
+    }
+
+    it('sends REDIS_PASSWORD to every node it discovers, not only to the seeds', async () => {
+      const store = new RedisStore({ url: cluster.urls[0]!, clusterNodes: cluster.urls, password, logger: createLogger('silent') });
+      stores.push(store);
+      await store.connect();
+      await usesEveryMaster(store);
+    });
+
+    it('uses a password given in a seed URL for every node', async () => {
+      const seeds = cluster.urls.map(u => u.replace('redis://', `redis://:${password}@`));
+      const store = new RedisStore({ url: seeds[0]!, clusterNodes: seeds, logger: createLogger('silent') });
+      stores.push(store);
+      await store.connect();
+      assert.doesNotMatch(store.url, new RegExp(password), 'the password never appears in the store address');
+      await usesEveryMaster(store);
+    });
+
+    it('answers 503-style errors, not hangs, with a wrong password', async () => {
+      const store = new RedisStore({ url: cluster.urls[0]!, clusterNodes: cluster.urls, password: 'wrong', logger: createLogger('silent'), maxReconnectDelayMs: 200 });
+      stores.push(store);
+      store.connect().catch(() => undefined);
+      await assert.rejects(store.get('any'), (err: unknown) => (err as { code?: string }).code === 'store_unavailable');
     });
   });
 });

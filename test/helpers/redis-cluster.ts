@@ -43,6 +43,8 @@ export interface TestRedisCluster {
   cli(port: number, ...args: string[]): Promise<string>;
   /** SIGKILL one node (no goodbye to the cluster: the others must notice it). */
   kill(port: number): Promise<void>;
+  /** The password the helper's own `redis-cli` calls send from now on (after `CONFIG SET requirepass`). */
+  usePassword(password: string | undefined): void;
   /** SIGSTOP one node: it stops answering anyone, replication included, until `resume`. */
   pause(port: number): void;
   /** SIGCONT a paused node. */
@@ -75,9 +77,10 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
   };
   process.once('exit', killAll);
 
-  const auth = options.password ? ['-a', options.password, '--no-auth-warning'] : [];
+  let password = options.password;
+  const auth = () => (password ? ['-a', password, '--no-auth-warning'] : []);
   const cli = async (port: number, ...args: string[]): Promise<string> => {
-    const { stdout } = await run(cliBin, ['-h', '127.0.0.1', '-p', String(port), ...auth, ...args], { timeout: 10_000 });
+    const { stdout } = await run(cliBin, ['-h', '127.0.0.1', '-p', String(port), ...auth(), ...args], { timeout: 10_000 });
     return stdout;
   };
 
@@ -154,7 +157,7 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
     };
 
     for (const port of ports) await until(`node ${port} to answer`, async () => (await cli(port, 'PING')).trim() === 'PONG');
-    await run(cliBin, ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes', ...auth], { timeout: 30_000 });
+    await run(cliBin, ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes', ...auth()], { timeout: 30_000 });
 
     const cluster = handle();
     // Every node agrees that all slots are served, and every replica has finished its first sync.
@@ -213,6 +216,9 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
         const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
         child.kill('SIGKILL');
         await exited;
+      },
+      usePassword(value) {
+        password = value;
       },
       pause(port) {
         paused.add(port);
