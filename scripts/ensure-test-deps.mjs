@@ -9,13 +9,16 @@
 //                          works on a fresh clone even without `npm ci` first)
 //   tools/conformance      `npm --prefix tools/conformance ci`: the pinned
 //                          official conformance suite and its Node 22 binary
-//   redis-server           apt (skipped when REDIS_URL names a server to use)
+//   redis-server           apt (always: even with REDIS_URL, the Redis Cluster
+//                          suite starts its own six nodes)
+//   redis-cli              apt redis-tools (the cluster suite creates the
+//                          cluster with `redis-cli --cluster create`)
 //   chromium               apt (Debian's /usr/bin/chromium, or CHROMIUM_PATH)
 //   curl, jq, openssl      apt (examples/curl.sh)
 //
 // apt runs as root, or through `sudo -n` (passwordless sudo); otherwise the
 // script exits 1 and prints the command. Variables it honours:
-//   REDIS_SERVER_BIN, CHROMIUM_PATH   where the tests look for the binaries
+//   REDIS_SERVER_BIN, REDIS_CLI_BIN, CHROMIUM_PATH   where the tests look for the binaries
 //   TEST_DEPS_INSTALL=0               check only, never install (prints the
 //                                     command for whatever is missing)
 import { spawnSync } from 'node:child_process';
@@ -96,10 +99,10 @@ function ensureConformance() {
 /** Each system dependency: the package that provides it and where the tests look. */
 function systemDependencies() {
   const deps = [];
-  if (!process.env.REDIS_URL) {
-    const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-    deps.push({ pkg: 'redis-server', bin, override: process.env.REDIS_SERVER_BIN ? 'REDIS_SERVER_BIN' : undefined });
-  }
+  // Needed even with REDIS_URL: test/cluster starts a local Redis Cluster of its own.
+  const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+  deps.push({ pkg: 'redis-server', bin, override: process.env.REDIS_SERVER_BIN ? 'REDIS_SERVER_BIN' : undefined });
+  deps.push({ pkg: 'redis-tools', bin: process.env.REDIS_CLI_BIN ?? 'redis-cli', override: process.env.REDIS_CLI_BIN ? 'REDIS_CLI_BIN' : undefined });
   deps.push({ pkg: 'chromium', bin: process.env.CHROMIUM_PATH ?? DEFAULT_CHROMIUM, override: process.env.CHROMIUM_PATH ? 'CHROMIUM_PATH' : undefined });
   for (const tool of ['curl', 'jq', 'openssl']) deps.push({ pkg: tool, bin: tool });
   return deps;

@@ -118,6 +118,8 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
     rmSync(dir, { recursive: true, force: true });
   };
 
+  /** Why the cluster cannot start (a node that cannot run or died), reported at once instead of after the timeout. */
+  let failure: string | undefined;
   try {
     for (const [i, port] of ports.entries()) {
       const child = spawn(
@@ -140,9 +142,11 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
       );
       let stderr = '';
       child.stderr?.on('data', chunk => (stderr += String(chunk)));
-      child.once('error', err => (stderr += `cannot run ${serverBin}: ${err.message}`));
+      child.once('error', err => {
+        failure ??= `cannot run ${serverBin} (${err.message}); install redis-server (Debian: apt-get install redis-server, which brings redis-cli) or set REDIS_SERVER_BIN`;
+      });
       child.once('exit', code => {
-        if (code !== null && code !== 0) process.stderr.write(`test redis cluster: node ${port} exited with ${code}: ${stderr.trim()}\n`);
+        if (code !== null && code !== 0) failure ??= `node ${port} exited with ${code}: ${stderr.trim()}`;
       });
       children.set(port, child);
     }
@@ -150,12 +154,16 @@ export async function startTestRedisCluster(options: TestRedisClusterOptions = {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     const until = async (what: string, check: () => Promise<boolean>) => {
       for (;;) {
+        if (failure) throw new Error(`test redis cluster: ${failure}`);
         if (await check().catch(() => false)) return;
         if (Date.now() > deadline) throw new Error(`test redis cluster: timed out waiting for ${what}`);
         await sleep(50);
       }
     };
 
+    await run(cliBin, ['--version']).catch((err: Error) => {
+      throw new Error(`test redis cluster: cannot run ${cliBin} (${err.message}); install redis-tools (Debian; redis-server depends on it) or set REDIS_CLI_BIN`);
+    });
     for (const port of ports) await until(`node ${port} to answer`, async () => (await cli(port, 'PING')).trim() === 'PONG');
     await run(cliBin, ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes', ...auth()], { timeout: 30_000 });
 
