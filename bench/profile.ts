@@ -6,9 +6,11 @@
  *
  * Usage: tsx bench/profile.ts [session|stateless|both]   (default both: one process per path)
  * Environment: PROFILE_DURATION (seconds, default 10), BENCH_CONNECTIONS (default 32),
- * PROFILE_DIR (default /tmp/prof), PROFILE_FLOOR=1 profiles bench/floor-server.ts instead.
+ * PROFILE_DIR (default /tmp/prof), PROFILE_FLOOR=plain profiles bench/plain-floor-server.ts (the
+ * reference) instead, PROFILE_FLOOR=1 the Express floor (bench/floor-server.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -16,20 +18,22 @@ import autocannon from 'autocannon';
 
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
-import { compileForBench, floorEntry, OURS_ENTRY } from './compiled.js';
+import { compileForBench, floorEntry, OURS_ENTRY, plainFloorEntry } from './compiled.js';
 import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
 const DURATION = Number(process.env.PROFILE_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DIR = process.env.PROFILE_DIR ?? '/tmp/prof';
-const FLOOR = process.env.PROFILE_FLOOR === '1';
+const PLAIN = process.env.PROFILE_FLOOR === 'plain';
+const FLOOR = process.env.PROFILE_FLOOR === '1' || PLAIN;
+const PLAIN_TOKEN = randomBytes(32).toString('base64url');
 const which = process.argv[2] ?? 'both';
 async function profileOne(path: 'session' | 'stateless'): Promise<string> {
-  const dir = join(DIR, `${FLOOR ? 'floor' : 'ours'}-${path}-${Date.now()}`);
+  const dir = join(DIR, `${PLAIN ? 'plain' : FLOOR ? 'floor' : 'ours'}-${path}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const base = FLOOR ? `http://127.0.0.1:${port}` : `http://localhost:${port}`;
-  const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(FLOOR ? floorEntry(port) : [OURS_ENTRY])];
+  const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(PLAIN ? plainFloorEntry(port, PLAIN_TOKEN) : FLOOR ? floorEntry(port) : [OURS_ENTRY])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, PORT: String(port), AUTH_MODE: 'internal', LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000' },
     stdio: ['ignore', 'ignore', 'inherit']
@@ -46,7 +50,7 @@ async function profileOne(path: 'session' | 'stateless'): Promise<string> {
     if (Date.now() > deadline) throw new Error('server did not start');
     await new Promise(r => setTimeout(r, 200));
   }
-  const token = FLOOR ? undefined : (await obtainTokens(base, { scope: 'mcp' })).accessToken;
+  const token = PLAIN ? PLAIN_TOKEN : FLOOR ? undefined : (await obtainTokens(base, { scope: 'mcp' })).accessToken;
   const mcpUrl = `${base}/mcp`;
   let headers: Record<string, string>;
   if (path === 'session') {
@@ -66,7 +70,7 @@ async function profileOne(path: 'session' | 'stateless'): Promise<string> {
     headers,
     requests: [{ method: 'POST', setupRequest: req => ({ ...req, body: echoCall(nextId++, path === 'stateless') }) }]
   });
-  console.log(`${FLOOR ? 'floor' : 'ours'} ${path}: ${r.requests.average} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors + r.timeouts}, non-2xx ${r.non2xx}`);
+  console.log(`${PLAIN ? 'plain floor' : FLOOR ? 'floor' : 'ours'} ${path}: ${r.requests.average} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors + r.timeouts}, non-2xx ${r.non2xx}`);
   await new Promise<void>(resolve => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');

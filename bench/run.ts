@@ -48,6 +48,12 @@ const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
 const want = (key: string) => ONLY.length === 0 || ONLY.includes(key);
+/**
+ * BENCH_BASELINE: the compiled entry (…/src/index.js) of another build of
+ * ours, e.g. the previous commit, measured beside ours in the echo scenario
+ * (before/after of a change, side by side in one run).
+ */
+const BASELINE = process.env.BENCH_BASELINE;
 
 /**
  * CPU pinning (BENCH_PIN, default on with 2+ CPUs and `taskset`): the load
@@ -417,11 +423,20 @@ async function main(): Promise<void> {
     const plainChild = await startProcess('plain floor', plainFloorEntry(plainPort, plainToken), {}, `http://127.0.0.1:${plainPort}/mcp`);
     const floorPort = await freePort();
     const floorChild = await startProcess('floor', floorEntry(floorPort), {}, `http://127.0.0.1:${floorPort}/mcp`);
-    const [internal, plain, floor] = await comparePaths([
+    let baseline: { url: string; child: ChildProcess; token: string } | undefined;
+    if (BASELINE) {
+      const port = await freePort();
+      const url = `http://localhost:${port}`;
+      const child = await startProcess('baseline', [BASELINE], { PORT: String(port), AUTH_MODE: 'internal' }, `${url}/health`);
+      baseline = { url, child, token: (await obtainTokens(url, { scope: 'mcp' })).accessToken };
+    }
+    const [internal, plain, floor, before] = await comparePaths([
       oursTarget,
       { prefix: 'plain floor (node:http, bare SDK, bearer)', base: `http://127.0.0.1:${plainPort}`, token: plainToken, pids: [plainChild.pid] },
-      { prefix: 'express floor (bare SDK, no auth)', base: `http://127.0.0.1:${floorPort}`, pids: [floorChild.pid] }
+      { prefix: 'express floor (bare SDK, no auth)', base: `http://127.0.0.1:${floorPort}`, pids: [floorChild.pid] },
+      ...(baseline ? [{ prefix: 'baseline build (BENCH_BASELINE)', base: baseline.url, token: baseline.token, pids: [baseline.child.pid] }] : [])
     ]);
+    if (baseline) await stopProcess(baseline.child);
     await stopProcess(plainChild);
     await stopProcess(floorChild);
     // THE floor (issue 15): req/s, CPU per request and p99, median round and every round.
@@ -446,6 +461,10 @@ async function main(): Promise<void> {
       figures[`${path}_p99_vs_plain_floor`] = o.p99 / f.p99;
       figures[`${path}_cpu_us_per_request`] = o.cpuUs;
       figures[`${path}_plain_floor_cpu_us_per_request`] = f.cpuUs;
+      if (before) {
+        check(`${label}: CPU per request, this build vs BENCH_BASELINE (baseline ÷ ours)`, o.cpuUs, before[path].cpuUs, 'µs', before[path].cpuUs / o.cpuUs, 'report', undefined);
+        check(`${label}: req/s, this build vs BENCH_BASELINE`, o.rps, before[path].rps, 'req/s', o.rps / before[path].rps, 'report', undefined);
+      }
       // The Express floor, the second line.
       check(`${label}: req/s vs the Express floor (second line)`, o.rps, floor![path].rps, 'req/s', o.rps / floor![path].rps, 'report', undefined);
     }

@@ -16,6 +16,7 @@ import express, { type RequestHandler } from 'express';
 import { createAuthorizationServer, type AuthorizationServer } from './auth/index.js';
 import { legacySseUrlFor, type Config } from './config.js';
 import { createHttpBasics, finalErrorHandler } from './http/basics.js';
+import { createDirectRoute } from './http/direct.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadReferenceSkills } from './mcp/extensions/skills/index.js';
 import { createMcpResourceServer, type McpResourceServer, type McpTimingOptions } from './mcp/index.js';
@@ -91,7 +92,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy === '' ? false : config.trustProxy);
-  app.use(createHttpBasics(config, logger, metrics));
+  const basics = createHttpBasics(config, logger, metrics);
+  app.use(basics);
   // Routers are built below and mounted at the end, MCP first: every request
   // walks the router stack in order, and the MCP endpoints are the hot path
   // (a request to /mcp then skips the AS's and the pages' route layers; the
@@ -148,7 +150,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   mcp?.mount(app);
   for (const router of late) app.use(router);
-  app.use(finalErrorHandler(logger));
+  const onError = finalErrorHandler(logger);
+  app.use(onError);
+  // The MCP hot path (`/mcp` POST, GET, DELETE) runs its steps without
+  // Express's router (src/http/direct.ts); everything else, and any other
+  // shape of those URLs, goes through the app, which mounts the same steps.
+  const direct = mcp ? createDirectRoute(app, mcp.direct, [basics], onError) : undefined;
 
   // In-flight requests, minus the long-lived streams (GET /mcp, GET /sse,
   // subscriptions/listen), which shutdown ends rather than waits for.
@@ -162,7 +169,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         if (--inFlight === 0) drained?.();
       });
     }
-    app(req, res);
+    if (!direct?.(req, res)) app(req, res);
   };
 
   let closing: Promise<void> | undefined;

@@ -28,6 +28,7 @@ import { Router, type RequestHandler } from 'express';
 
 import type { Config } from '../config.js';
 import { mcpCors } from '../http/cors.js';
+import type { DirectRoute } from '../http/direct.js';
 import { hostOriginGuard } from '../http/host-origin.js';
 import { jsonBody, rejectMalformedJson } from '../http/json-body.js';
 import { JSONRPC_SERVER_ERROR, sendJsonRpcError } from '../http/jsonrpc-error.js';
@@ -86,6 +87,12 @@ export interface McpResourceServer {
    * level fewer on the hot path than mounting `router`.
    */
   mount(target: Router): void;
+  /**
+   * The hot endpoint (`/mcp` POST, GET, DELETE) as steps by method, for
+   * `createDirectRoute` (src/http/direct.ts): the same handlers `mount`
+   * registers, in the same order, run without Express's router.
+   */
+  direct: DirectRoute;
   /** This process as other instances see it (id, `INSTANCE_URL`). */
   instance: InstanceIdentity;
   /** Live counts for metrics: sessions by transport, open `subscriptions/listen` streams. */
@@ -170,11 +177,16 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   const authenticateLegacy = options.authenticateLegacySse ?? authenticate;
   // The Host/Origin guard, then CORS, as one middleware (one layer to walk).
   const guardThenCors: RequestHandler = (req, res, next) => guard(req, res, err => (err === undefined ? cors(req, res, next) : next(err)));
+  const mcpSteps = {
+    POST: [body, authenticate, rejectMalformedJson, streamable.post],
+    GET: [authenticate, streamable.get],
+    DELETE: [authenticate, streamable.delete]
+  };
   const mount = (router: Router) => {
     router.use(['/mcp', '/sse', '/message'], guardThenCors);
-    router.post('/mcp', body, authenticate, rejectMalformedJson, streamable.post);
-    router.get('/mcp', authenticate, streamable.get);
-    router.delete('/mcp', authenticate, streamable.delete);
+    router.post('/mcp', ...mcpSteps.POST);
+    router.get('/mcp', ...mcpSteps.GET);
+    router.delete('/mcp', ...mcpSteps.DELETE);
     router.all('/mcp', methodNotAllowed);
     router.get('/sse', authenticateLegacy, sse.open);
     router.post('/message', body, authenticateLegacy, rejectMalformedJson, sse.message);
@@ -183,9 +195,19 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   mount(router);
 
   let closing: Promise<void> | undefined;
+  const direct: DirectRoute = {
+    path: '/mcp',
+    methods: {
+      POST: [guardThenCors, ...mcpSteps.POST],
+      GET: [guardThenCors, ...mcpSteps.GET],
+      DELETE: [guardThenCors, ...mcpSteps.DELETE]
+    }
+  };
+
   return {
     router,
     mount,
+    direct,
     instance,
     stats: () => services.stats(),
     close: () =>

@@ -4,8 +4,6 @@
  * `/metrics` route exposes it. Labels are closed sets (route templates,
  * reasons), never user input, so cardinality stays bounded.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
@@ -33,41 +31,35 @@ export interface Metrics {
 /** Buckets of `nodejs_eventloop_delay_seconds`: from a healthy loop (~10 ms sampling) to a stall. */
 export const EVENT_LOOP_DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5];
 
-/** Sampling resolution of the event-loop delay monitor, ms (Node's default). */
-const EVENT_LOOP_RESOLUTION_MS = 10;
+/** How often the event-loop delay is sampled, ms. */
+const EVENT_LOOP_SAMPLE_MS = 10;
 
 /**
  * `nodejs_eventloop_delay_seconds`: a Prometheus histogram of event-loop
  * delay, so that stalls can be aggregated over time and instances (prom-client's
  * default `nodejs_eventloop_lag_p99_seconds` & co. are gauges over the last
- * scrape interval, which cannot be summed or re-quantiled). The samples come
- * from Node's `monitorEventLoopDelay` (a libuv timer every 10 ms records how
- * late it fired, in an HDR histogram); at each scrape the samples recorded
- * since the last one are moved into the Prometheus histogram through the HDR
- * histogram's percentile distribution, and the monitor is reset.
+ * scrape interval, which cannot be summed or re-quantiled). A timer every
+ * 10 ms observes how late it fired. Not `perf_hooks.monitorEventLoopDelay`:
+ * its HDR histogram can only be read as percentiles and must be reset between
+ * scrapes, and the first interval after a reset is not recorded, so a stall
+ * right after a scrape vanished (test/ops/health-metrics.test.ts); here every
+ * interval is one observation, exactly.
  */
 function eventLoopDelayHistogram(registry: Registry): () => void {
-  const monitor = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
-  monitor.enable();
-  new Histogram({
+  const histogram = new Histogram({
     name: 'nodejs_eventloop_delay_seconds',
-    help: `Event-loop delay: how late a ${EVENT_LOOP_RESOLUTION_MS} ms timer fired (perf_hooks.monitorEventLoopDelay), moved into this histogram at each scrape`,
+    help: `Event-loop delay: how late a ${EVENT_LOOP_SAMPLE_MS} ms timer fired`,
     buckets: EVENT_LOOP_DELAY_BUCKETS,
-    registers: [registry],
-    collect() {
-      const count = monitor.count;
-      if (count === 0) return;
-      // percentiles: Map<percentile, delay in ns>, ascending; between two
-      // entries lie (p_i - p_{i-1})% of the samples, at most v_i.
-      let observed = 0;
-      for (const [percentile, ns] of monitor.percentiles) {
-        const upTo = Math.round((count * percentile) / 100);
-        for (; observed < upTo; observed++) this.observe(ns / 1e9);
-      }
-      monitor.reset();
-    }
+    registers: [registry]
   });
-  return () => monitor.disable();
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    histogram.observe(Math.max(0, now - last - EVENT_LOOP_SAMPLE_MS) / 1000);
+    last = now;
+  }, EVENT_LOOP_SAMPLE_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export function createMetrics(): Metrics {
