@@ -16,9 +16,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { main as adminCli } from '../../src/cli/admin.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { instanceKey, ownerKey } from '../../src/mcp/http/sessions.js';
+import { EVENT_BUS_CHANNEL } from '../../src/store/event-bus.js';
 import { streamLogKey } from '../../src/store/event-store.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis.js';
@@ -194,6 +196,47 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', { timeout: 150_000 }, () => {
         assert.equal((who.structuredContent as { clientId: string }).clientId, server.oauthClientId);
         const echo = await conn.client.callTool({ name: 'echo', arguments: { message: 'modern' } });
         assert.deepEqual(texts(echo), ['Echo: modern']);
+      } finally {
+        await conn.close();
+      }
+    });
+
+    it('listens to the event bus on sharded pub/sub', async () => {
+      const master = await cluster.masterOf(EVENT_BUS_CHANNEL);
+      const [, subscribers] = (await cluster.cli(master.port, 'PUBSUB', 'SHARDNUMSUB', EVENT_BUS_CHANNEL)).trim().split('\n');
+      assert.ok(Number(subscribers) >= 1, `SHARDNUMSUB ${EVENT_BUS_CHANNEL} = ${subscribers}`);
+    });
+
+    it('lets the troubleshooting CLI find sessions and show and revoke tokens on the cluster', async () => {
+      const env = { REDIS_CLUSTER_NODES: cluster.urls.join(',') };
+      const run = async (...argv: string[]) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const code = await adminCli(argv, { env, stdout: l => out.push(l), stderr: l => err.push(l), readStdin: async () => '' });
+        return { code, out: out.join('\n'), err: err.join('\n') };
+      };
+      const dave = await obtainTokens(server.baseUrl, { identity: 'dave', clientName: 'cli on the cluster' });
+      const conn = await connect(server, '2025', { token: dave.accessToken });
+      try {
+        const sessionId = (conn.transport as unknown as { sessionId: string }).sessionId;
+        const subject = (JSON.parse((await (await clusterStore()).get(`auth:installation:${sha256(dave.accessToken)}`))!) as { subject: string }).subject;
+        const sessions = await run('sessions', subject);
+        assert.equal(sessions.code, 0, sessions.err);
+        assert.ok(sessions.out.includes(sessionId), `the session is found by scanning every master: ${sessions.out}`);
+        assert.match((await run('token', 'show', dave.accessToken)).out, /^Access token: ACTIVE/);
+        const revoked = await run('token', 'revoke', dave.refreshToken!);
+        assert.equal(revoked.code, 0, revoked.err);
+        // The grant ended: its access token is gone too, and the server refuses it.
+        const gone = await run('token', 'show', dave.accessToken);
+        assert.equal(gone.code, 1);
+        assert.match(gone.out, /^No access or refresh token with this value/);
+        const refused = await fetch(server.mcpUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${dave.accessToken}` },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} })
+        });
+        await refused.body?.cancel();
+        assert.equal(refused.status, 401);
       } finally {
         await conn.close();
       }

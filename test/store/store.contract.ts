@@ -264,16 +264,18 @@ export function storeContract(name: string, harness: StoreHarness): void {
       });
 
       it('expires the log after ttlMs without appends, and each append restarts the clock', async () => {
+        // Wide margins (each sleep is well inside or well past the TTL): the
+        // cluster and a loaded machine add tens of ms per round trip.
         const k = key('log-ttl');
-        await store.append(k, 'a', { ttlMs: 150, maxLength: 10 });
-        await sleep(100);
-        await store.append(k, 'b', { ttlMs: 150, maxLength: 10 });
-        await sleep(100);
+        await store.append(k, 'a', { ttlMs: 400, maxLength: 10 });
+        await sleep(250);
+        await store.append(k, 'b', { ttlMs: 400, maxLength: 10 });
+        await sleep(250);
         assert.deepEqual(
           (await store.readAfter(k, undefined)).map(e => e.value),
           ['a', 'b']
         );
-        await sleep(150);
+        await sleep(450);
         assert.deepEqual(await store.readAfter(k, undefined), []);
       });
 
