@@ -85,6 +85,9 @@ const Env = z.object({
   SESSION_IDLE_TIMEOUT: positiveSeconds.default(1800),
   RESOURCE_UPDATE_INTERVAL: positiveSeconds.default(10),
   LOG_MESSAGE_INTERVAL: positiveSeconds.default(15),
+  CLIENT_TEST_MAX_RESULT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+  CLIENT_TEST_MAX_DURATION: positiveSeconds.max(600).default(30),
+  CLIENT_TEST_FAULTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(60),
   MCP_RESOURCE_URL: z.string().url().optional(),
   ADMIN_TOKEN: z.string().min(32).optional(),
   INSTANCE_URL: z.string().url().optional(),
@@ -177,6 +180,15 @@ export interface Config {
     instanceUrl?: string;
     /** Shared secret authenticating forwarded session requests between instances (`INSTANCE_SECRET`); undefined = forwarding off. */
     instanceSecret?: string;
+    /** Bounds of the client-author test bench (src/mcp/client-testing, docs/client-testing.md). */
+    clientTesting: {
+      /** Largest result `largeResult` builds (`CLIENT_TEST_MAX_RESULT_BYTES`, bytes; default 10 MiB). */
+      maxResultBytes: number;
+      /** Longest delay, drip or flood a fault may take (`CLIENT_TEST_MAX_DURATION`, seconds → ms; default 30 s). */
+      maxDurationMs: number;
+      /** Faults one subject may trigger per minute (`CLIENT_TEST_FAULTS_PER_MINUTE`; default 60). */
+      faultsPerMinute: number;
+    };
   };
   /**
    * The resource-server client the authorization server provisions at start
@@ -335,7 +347,12 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
       resourceUpdateIntervalSeconds: e.RESOURCE_UPDATE_INTERVAL,
       logMessageIntervalSeconds: e.LOG_MESSAGE_INTERVAL,
       instanceUrl: e.INSTANCE_URL ? stripSlash(e.INSTANCE_URL) : undefined,
-      instanceSecret: e.INSTANCE_SECRET || undefined
+      instanceSecret: e.INSTANCE_SECRET || undefined,
+      clientTesting: {
+        maxResultBytes: e.CLIENT_TEST_MAX_RESULT_BYTES,
+        maxDurationMs: Math.round(e.CLIENT_TEST_MAX_DURATION * 1000),
+        faultsPerMinute: e.CLIENT_TEST_FAULTS_PER_MINUTE
+      }
     },
     introspectionClient:
       e.AUTH_MODE !== 'external' && e.INTROSPECTION_CLIENT_ID && e.INTROSPECTION_CLIENT_SECRET

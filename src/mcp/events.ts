@@ -15,17 +15,30 @@
  * keeps retrying, and events from other instances arrive once it succeeds
  * (the Redis client then restores the subscription across later outages).
  *
+ * Per-caller events (the client test bench's own catalogue changes) carry
+ * an `audience`, the subject they are for: `publishTo` sends one. A listen
+ * stream subscribes while `listenCaller` holds the subject of the request
+ * that opened it (../http/streamable.ts), and receives audience events for
+ * that subject only; a subscriber outside any caller never receives them
+ * (fail closed), except through `subscribeAll`, which sees every event with
+ * its audience and filters for itself (2025-era sessions).
+ *
  * `ListenRegistry` remembers which resource URIs the open listen streams of
  * this instance asked for (`notifications.resourceSubscriptions`), so the
  * periodic updater knows what to publish.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 import type { ServerEvent, ServerEventBus, ServerNotifier } from '@modelcontextprotocol/server';
 
 import type { Logger } from '../logger.js';
-import { EVENT_BUS_CHANNEL, StoreEventBus } from '../store/event-bus.js';
+import { EVENT_BUS_CHANNEL, StoreEventBus, type AudienceListener } from '../store/event-bus.js';
 import type { Store } from '../store/store.js';
 
 export const EVENTS_CHANNEL = EVENT_BUS_CHANNEL;
+
+/** The subject of the 2026-07-28 request being served, while a `subscriptions/listen` stream subscribes. */
+export const listenCaller = new AsyncLocalStorage<string>();
 
 export class McpEventBus implements ServerEventBus {
   private readonly shared: StoreEventBus;
@@ -73,7 +86,21 @@ export class McpEventBus implements ServerEventBus {
     this.shared.publishLocal(event);
   }
 
+  /** An event for `subject` only (every instance; see the module comment). */
+  publishTo(subject: string, event: ServerEvent): void {
+    this.shared.publish(event, subject);
+  }
+
+  /** The SDK's listen streams: events for everyone, and those addressed to the subscribing caller. */
   subscribe(listener: (event: ServerEvent) => void): () => void {
+    const caller = listenCaller.getStore();
+    return this.shared.subscribe((event, audience) => {
+      if (audience === undefined || (caller !== undefined && audience === caller)) listener(event);
+    });
+  }
+
+  /** Every event with its audience (undefined: for everyone); the listener filters. */
+  subscribeAll(listener: AudienceListener): () => void {
     return this.shared.subscribe(listener);
   }
 

@@ -36,6 +36,7 @@ import type { Logger } from '../logger.js';
 import type { UpstreamAccount } from '../shared/upstream-account.js';
 import type { Store } from '../store/store.js';
 import { startActivity } from './activity.js';
+import { ClientTestingServices, createWireFaults, DEFAULT_LIMITS, prefetchCatalogue } from './client-testing/index.js';
 import { ListenRegistry, McpEventBus, notifierFor } from './events.js';
 import { createForwarder } from './http/forward.js';
 import { createLegacySseEndpoints } from './http/legacy-sse.js';
@@ -43,7 +44,7 @@ import { SessionRegistry, type InstanceIdentity } from './http/sessions.js';
 import { createStreamableEndpoint } from './http/streamable.js';
 import type { ReferenceSkills } from './extensions/skills/index.js';
 import { createStateCodec } from './request-state.js';
-import { buildMcpServer, type BuildContext, type FeatureServices } from './server.js';
+import { buildMcpServer, SERVER_INFO, type BuildContext, type FeatureServices } from './server.js';
 
 export { TOOL_REQUIRED_SCOPES } from './features/scopes.js';
 
@@ -129,6 +130,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   const listens = new ListenRegistry();
   const registry = new SessionRegistry({ store, logger, idleTimeoutMs: timing.sessionIdleMs, instance });
   const startedAt = Date.now();
+  const clientTesting = new ClientTestingServices(store, logger, config.mcp?.clientTesting ?? DEFAULT_LIMITS, bus);
 
   const services: FeatureServices = {
     store,
@@ -138,11 +140,12 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     notify: notifierFor(bus),
     upstream: options.upstream,
     skills: options.skills,
-    stats: () => ({ startedAt, streamableSessions: registry.count('streamable'), sseSessions: registry.count('sse'), listenStreams: listens.size })
+    stats: () => ({ startedAt, streamableSessions: registry.count('streamable'), sseSessions: registry.count('sse'), listenStreams: listens.size }),
+    clientTesting
   };
   const build = (ctx: BuildContext) => buildMcpServer(services, ctx);
 
-  const modern = createMcpHandler(ctx => build({ era: ctx.era, authInfo: ctx.authInfo, requestInfo: ctx.requestInfo }), {
+  const modern = createMcpHandler(async ctx => build({ era: ctx.era, authInfo: ctx.authInfo, requestInfo: ctx.requestInfo, callerCatalogue: await prefetchCatalogue(clientTesting, ctx.requestInfo, ctx.authInfo) }), {
     // Legacy traffic never reaches this handler: ./http/streamable.ts routes
     // it to sessions first.
     legacy: 'reject',
@@ -151,8 +154,11 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     maxRequestBodySize: config.maxBodyBytes,
     onerror: err => logger.debug({ err }, 'MCP request rejected or failed')
   });
+  // The client test bench's HTTP-level faults (src/mcp/http/fault-hook.ts).
+  const faults = createWireFaults(clientTesting, { name: SERVER_INFO.name, version: SERVER_INFO.version });
   const streamable = createStreamableEndpoint({
     modern,
+    faults,
     build,
     registry,
     forwarder,
@@ -163,7 +169,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     retryIntervalMs: timing.sseRetryMs,
     eventTtlMs: timing.sessionIdleMs
   });
-  const sse = createLegacySseEndpoints({ build, registry, forwarder, logger });
+  const sse = createLegacySseEndpoints({ build, registry, forwarder, logger, faults });
   const stopActivity = startActivity({ registry, listens, bus, logger, resourceUpdateIntervalMs: timing.resourceUpdateIntervalMs, logIntervalMs: timing.logIntervalMs });
 
   const guard = hostOriginGuard({ baseUri: config.baseUri, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins });

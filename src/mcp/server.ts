@@ -17,18 +17,22 @@ import { registerPrompts } from './features/prompts.js';
 import { ResourceDirectory, registerResources } from './features/resources.js';
 import { registerTools } from './features/tools.js';
 import { registerSkills, type ReferenceSkills } from './extensions/skills/index.js';
+import { INSTRUCTIONS_MARKER, isEmptyCatalogue, registerClientTesting, SERVER_ICONS, type CatalogueState } from './client-testing/index.js';
 
 export const SERVER_INFO = {
   name: 'mcp-feature-reference-server',
   title: 'MCP Feature Reference Server',
   version: '0.1.0',
-  websiteUrl: 'https://modelcontextprotocol.io'
+  websiteUrl: 'https://modelcontextprotocol.io',
+  icons: SERVER_ICONS
 };
 
 export const INSTRUCTIONS =
   'Reference server demonstrating every MCP feature. Tools: echo, add, longRunningOperation, sampleLLM, startElicitation, ' +
   'structuredContent, createCounter/incrementCounter (server-minted handles), whoami, adminStats (needs mcp:admin). ' +
-  'Resources: test://static/resource/{1..100}. Tools, resources and prompts named test_* are conformance-suite fixtures.';
+  'Resources: test://static/resource/{1..100}. Tools, resources and prompts named test_* are conformance-suite fixtures. ' +
+  'Client test bench (docs/client-testing.md): mirror, fault, contentShapes, structuredObject/Array/Primitive, largeResult, progressFlood, catalogueChange, trip_prompt. ' +
+  `Instructions marker: ${INSTRUCTIONS_MARKER}`;
 
 /** Protocol extensions served beside the catalogue, each from its own module under ./extensions. */
 export interface McpExtensions {
@@ -50,20 +54,24 @@ export interface BuildContext {
    * catalogue tool, only that tool is registered (see `calledTool`).
    */
   requestInfo?: Request;
+  /** 2026-07-28 only: the caller's dynamic catalogue, read before the build when the request can see it (client-testing `prefetchCatalogue`). */
+  callerCatalogue?: CatalogueState;
 }
 
 export function buildMcpServer(services: FeatureServices, ctx: BuildContext): McpServer {
-  const server = createServer(services);
+  const server = createServer(services, { privateLists: !isEmptyCatalogue(ctx.callerCatalogue) });
   const only = ctx.era === 'modern' ? calledTool(ctx.requestInfo, services) : undefined;
   if (only !== undefined) {
     server.registerTool(...only);
     return server;
   }
-  registerCatalogue(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session }, services);
+  registerCatalogue(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session, callerCatalogue: ctx.callerCatalogue }, services);
   return server;
 }
 
-function createServer(services: FeatureServices): McpServer {
+function createServer(services: FeatureServices, options: { privateLists?: boolean } = {}): McpServer {
+  // Lists vary by caller once the caller has a catalogue of its own (client testing).
+  const lists = options.privateLists ? 'private' : 'public';
   return new McpServer(SERVER_INFO, {
     capabilities: {
       tools: { listChanged: true },
@@ -77,14 +85,16 @@ function createServer(services: FeatureServices): McpServer {
     // MCP 2026-07-28 server/utilities/caching: every cacheable result carries
     // ttlMs/cacheScope. Lists do not vary by caller, so they may be shared.
     cacheHints: {
-      'tools/list': { ttlMs: 300_000, cacheScope: 'public' },
-      'prompts/list': { ttlMs: 300_000, cacheScope: 'public' },
-      'resources/list': { ttlMs: 60_000, cacheScope: 'public' },
+      'tools/list': { ttlMs: 300_000, cacheScope: lists },
+      'prompts/list': { ttlMs: 300_000, cacheScope: lists },
+      'resources/list': { ttlMs: 60_000, cacheScope: lists },
       'resources/templates/list': { ttlMs: 300_000, cacheScope: 'public' },
       'resources/read': { ttlMs: 10_000, cacheScope: 'public' },
       'server/discover': { ttlMs: 300_000, cacheScope: 'public' }
     },
-    requestState: { verify: services.stateCodec.verify }
+    requestState: { verify: services.stateCodec.verify },
+    // Several registrations in one tick (a catalogue change) make one notification.
+    debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']
   });
 }
 
@@ -98,6 +108,7 @@ function registerCatalogue(server: McpServer, env: FeatureEnv, extensions: McpEx
   registerResources(server, env, directory);
   if (extensions.skills) registerSkills(server, extensions.skills, directory);
   registerPrompts(server, env);
+  registerClientTesting(server, env, directory);
 }
 
 // ---------------------------------------------------------------- per-request builds for tools/call

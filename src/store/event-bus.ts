@@ -24,6 +24,8 @@ export const EVENT_BUS_CHANNEL = 'mcp:events';
 const Params = z.record(z.string(), z.unknown()).optional();
 const Wire = z.object({
   origin: z.string(),
+  /** Subject the event is for (per-caller events); absent: for everyone. */
+  audience: z.string().max(1024).optional(),
   event: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('tools_list_changed'), params: Params }),
     z.object({ kind: z.literal('prompts_list_changed'), params: Params }),
@@ -31,6 +33,9 @@ const Wire = z.object({
     z.object({ kind: z.literal('resource_updated'), uri: z.string().max(8192), params: Params })
   ])
 });
+
+/** A listener; `audience` is the subject a per-caller event is for (undefined: for everyone). */
+export type AudienceListener = (event: ServerEvent, audience?: string) => void;
 
 export interface StoreEventBusOptions {
   logger: Logger;
@@ -41,7 +46,7 @@ export interface StoreEventBusOptions {
 export class StoreEventBus implements ServerEventBus {
   /** Identifies this bus's own broadcasts, which it has already delivered locally. */
   readonly instanceId = randomUUID();
-  private readonly listeners = new Set<(event: ServerEvent) => void>();
+  private readonly listeners = new Set<AudienceListener>();
   private readonly channel: string;
   private readonly logger: Logger;
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -59,17 +64,18 @@ export class StoreEventBus implements ServerEventBus {
     this.unsubscribe ??= await this.store.subscribe(this.channel, message => this.receive(message));
   }
 
-  publish(event: ServerEvent): void {
-    this.deliver(event);
-    const message = JSON.stringify({ origin: this.instanceId, event });
+  /** `audience`: the subject the event is for (listeners decide what to do with it); absent: everyone. */
+  publish(event: ServerEvent, audience?: string): void {
+    this.deliver(event, audience);
+    const message = JSON.stringify(audience === undefined ? { origin: this.instanceId, event } : { origin: this.instanceId, audience, event });
     this.store.publish(this.channel, message).catch((err: unknown) => {
       this.logger.warn({ err, kind: event.kind }, 'event bus: broadcast failed; only this instance saw the event');
     });
   }
 
-  subscribe(listener: (event: ServerEvent) => void): () => void {
+  subscribe(listener: AudienceListener): () => void {
     // Wrapped so that one function subscribed twice is two subscriptions.
-    const wrapped = (event: ServerEvent) => listener(event);
+    const wrapped: AudienceListener = (event, audience) => listener(event, audience);
     this.listeners.add(wrapped);
     return () => void this.listeners.delete(wrapped);
   }
@@ -90,7 +96,7 @@ export class StoreEventBus implements ServerEventBus {
       return;
     }
     if (parsed.origin === this.instanceId) return;
-    this.deliver(parsed.event as ServerEvent);
+    this.deliver(parsed.event as ServerEvent, parsed.audience);
   }
 
   /** Delivers to this instance's listeners only, with no broadcast. */
@@ -98,10 +104,10 @@ export class StoreEventBus implements ServerEventBus {
     this.deliver(event);
   }
 
-  private deliver(event: ServerEvent): void {
+  private deliver(event: ServerEvent, audience?: string): void {
     for (const listener of [...this.listeners]) {
       try {
-        listener(event);
+        listener(event, audience);
       } catch (err) {
         this.logger.error({ err, kind: event.kind }, 'event bus: a listener threw');
       }

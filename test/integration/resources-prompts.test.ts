@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ProtocolError, type Resource } from '@modelcontextprotocol/client';
 
 import { connect, KIND_LABEL, KINDS, startTestServer, type Connection, type TestServer } from '../helpers/mcp-harness.js';
+import { TINY_PNG_BASE64 } from '../../src/mcp/features/content.js';
 
 const STATIC_IDS = Array.from({ length: 100 }, (_, i) => i + 1);
 
@@ -129,7 +130,8 @@ for (const kind of KINDS) {
         {
           role: 'assistant',
           content: { type: 'text', text: 'I understand. You have provided a complex prompt with temperature and style arguments. How would you like me to proceed?' }
-        }
+        },
+        { role: 'user', content: { type: 'image', data: TINY_PNG_BASE64, mimeType: 'image/png' } }
       ]);
     });
 

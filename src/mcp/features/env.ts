@@ -8,6 +8,7 @@ import type { AuthInfo, RequestStateCodec, ServerNotifier } from '@modelcontextp
 
 import type { Logger } from '../../logger.js';
 import type { UpstreamAccount } from '../../shared/upstream-account.js';
+import type { CatalogueState, ClientTestingServices } from '../client-testing/index.js';
 import type { Store } from '../../store/store.js';
 
 export type Era = 'legacy' | 'modern';
@@ -40,6 +41,10 @@ export interface FeatureEnv {
   /** The caller's identity-provider account, keyed by their access token (internal mode only). */
   upstream?: UpstreamAccount;
   stats(): ServerStats;
+  /** The client-author test bench's shared services (../client-testing); absent: the bench is not registered. */
+  clientTesting?: ClientTestingServices;
+  /** The caller's own dynamic catalogue (../client-testing/dynamic-catalogue.ts), when this build needs it. */
+  callerCatalogue?: CatalogueState;
 }
 
 /** The caller's subject (`req.auth.extra.subject`), or undefined when authorization is off. */

@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 import type { FeatureEnv } from './env.js';
 import { completeFrom, completeResourceId, STYLES, TEMPERATURES } from './completions.js';
-import { ICONS } from './content.js';
+import { ICONS, TINY_PNG_BASE64 } from './content.js';
 import { STATIC_RESOURCE_COUNT, staticResourceContents } from './resources.js';
 
 
@@ -41,7 +41,8 @@ export function registerPrompts(server: McpServer, _env: FeatureEnv): void {
     async ({ temperature, style }) => ({
       messages: [
         { role: 'user', content: { type: 'text', text: `This is a complex prompt with arguments: temperature=${temperature}, style=${style ?? 'unspecified'}` } },
-        { role: 'assistant', content: { type: 'text', text: 'I understand. You have provided a complex prompt with temperature and style arguments. How would you like me to proceed?' } }
+        { role: 'assistant', content: { type: 'text', text: 'I understand. You have provided a complex prompt with temperature and style arguments. How would you like me to proceed?' } },
+        { role: 'user', content: { type: 'image', data: TINY_PNG_BASE64, mimeType: 'image/png' } }
       ]
     })
   );

@@ -45,8 +45,14 @@ export function staticResourceDescriptor(id: number): Resource {
  */
 export class ResourceDirectory {
   private readonly entries: Resource[] = [];
-  add(resource: Resource): void {
-    this.entries.push(resource);
+  /** Lists `resource` after the fixed resources added so far, or before them (`'front'`). */
+  add(resource: Resource, where: 'end' | 'front' = 'end'): void {
+    if (where === 'front') this.entries.unshift(resource);
+    else this.entries.push(resource);
+  }
+  remove(uri: string): void {
+    const at = this.entries.findIndex(r => r.uri === uri);
+    if (at !== -1) this.entries.splice(at, 1);
   }
   all(): Resource[] {
     return [...this.entries, ...Array.from({ length: STATIC_RESOURCE_COUNT }, (_, i) => staticResourceDescriptor(i + 1))];

@@ -22,6 +22,7 @@ import type { Logger } from '../../logger.js';
 import { subjectOf } from '../features/env.js';
 import type { BuildContext } from '../server.js';
 import { isStoreUnavailable } from '../../store/store.js';
+import type { HttpFaultHook } from './fault-hook.js';
 import type { Forwarder } from './forward.js';
 import type { SessionRegistry } from './sessions.js';
 import { createSessionRouter, storeUnavailable } from './streamable.js';
@@ -63,8 +64,22 @@ export class LegacySseServerTransport implements Transport {
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
+    await this.held;
     if (this.closed) throw new Error('SSE stream is closed');
     this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  }
+
+  /** Set while `writeExclusive` owns the stream: messages wait, so no event is split. */
+  private held: Promise<void> = Promise.resolve();
+
+  /**
+   * Raw SSE text, written by `writer` while every other message waits (the
+   * test bench's faults only: a slowly dripped event must not be interleaved).
+   */
+  async writeExclusive(writer: (write: (sse: string) => void) => Promise<void>): Promise<void> {
+    const run = this.held.then(() => writer(sse => void (this.closed || this.res.write(sse))));
+    this.held = run.catch(() => undefined);
+    await run;
   }
 
   async close(): Promise<void> {
@@ -83,6 +98,8 @@ export interface LegacySseOptions {
   logger: Logger;
   /** Path clients POST to (default `/message`). */
   messagePath?: string;
+  /** The client test bench's HTTP-level faults; may answer a POST (or write on its stream) itself. */
+  faults?: HttpFaultHook;
 }
 
 type AuthedRequest = Request & { auth?: AuthInfo };
@@ -121,7 +138,7 @@ export function createLegacySseEndpoints(options: LegacySseOptions): { open: Req
     }
   };
 
-  const deliver = (req: AuthedRequest, res: Response) => (id: string) => {
+  const deliver = (req: AuthedRequest, res: Response) => async (id: string) => {
     const authed = req;
     const transport = transports.get(id);
     if (!transport) return sendJsonRpcError(res, 404, JSONRPC_SESSION_NOT_FOUND, 'Session not found');
@@ -135,6 +152,7 @@ export function createLegacySseEndpoints(options: LegacySseOptions): { open: Req
       return sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, 'Invalid Request: not a JSON-RPC message');
     }
     if (messages.length === 0) return sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, 'Invalid Request: empty batch');
+    if (await options.faults?.intercept(req, res, { transport: 'legacy-sse', stream: transport })) return;
     res.status(202).type('text/plain').send('Accepted');
     for (const m of messages) transport.receive(m, { authInfo: authed.auth });
   };

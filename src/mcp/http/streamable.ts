@@ -37,15 +37,18 @@ import { JSONRPC_SERVER_ERROR, JSONRPC_SESSION_NOT_FOUND, sendJsonRpcError } fro
 import type { Logger } from '../../logger.js';
 import { isStoreUnavailable, type Store } from '../../store/store.js';
 import { subjectOf } from '../features/env.js';
-import type { ListenRegistry } from '../events.js';
+import { listenCaller, type ListenRegistry } from '../events.js';
 import type { BuildContext } from '../server.js';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { createStoreEventStore } from './event-store.js';
+import type { HttpFaultHook } from './fault-hook.js';
 import type { Forwarder } from './forward.js';
 import type { SessionKind, SessionRegistry } from './sessions.js';
 
 export interface StreamableEndpointOptions {
   modern: McpHttpHandler;
+  /** The client test bench's HTTP-level faults; may answer a POST itself. */
+  faults?: HttpFaultHook;
   build: (ctx: BuildContext) => McpServer;
   registry: SessionRegistry;
   forwarder: Forwarder;
@@ -169,7 +172,10 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
       const uris = Array.isArray(wanted) ? wanted.filter((u): u is string => typeof u === 'string').slice(0, 1000) : [];
       const done = options.listens.open(uris);
       res.once('close', done);
+      // The stream subscribes to the event bus as this caller (per-caller events, ../events.ts).
+      return listenCaller.run(subjectOfRequest(req), () => modernNode(req, res, req.body));
     }
+    if (await options.faults?.intercept(req, res, { transport: 'modern' })) return;
     await modernNode(req, res, req.body);
   }
 
@@ -219,6 +225,7 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
     if (!transport) return sessionNotFound(res);
     // Resuming needs the event log: answer 503 now rather than a 500 from the replay.
     if (req.method === 'GET' && header(req, 'last-event-id')) await options.store.ping();
+    if (req.method === 'POST' && (await options.faults?.intercept(req, res, { transport: 'session', expire: () => transport.close() }))) return;
     await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, body);
   };
 

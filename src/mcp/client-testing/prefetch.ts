@@ -1,0 +1,28 @@
+/**
+ * 2026-07-28 requests are served by a fresh server per request, built before
+ * the request is handled, so the caller's dynamic catalogue
+ * (./dynamic-catalogue.ts) is read from the store first, but only for the
+ * requests that can see it: the lists, and a get/read/call naming a dynamic
+ * or generated item. Every other request costs nothing extra.
+ */
+import type { AuthInfo } from '@modelcontextprotocol/server';
+
+import { subjectOf } from '../features/env.js';
+import { DYNAMIC_PREFIX, DYNAMIC_RESOURCE_PREFIX, GENERATED_PREFIX, type CatalogueState } from './dynamic-catalogue.js';
+import type { ClientTestingServices } from './services.js';
+
+const LISTS = new Set(['tools/list', 'prompts/list', 'resources/list']);
+const NAMED = new Set(['tools/call', 'prompts/get', 'resources/read']);
+const OWS = /^[ \t]+|[ \t]+$/g;
+
+export async function prefetchCatalogue(bench: ClientTestingServices | undefined, request: Request | undefined, authInfo: AuthInfo | undefined): Promise<CatalogueState | undefined> {
+  if (!bench || !request) return undefined;
+  const method = request.headers.get('mcp-method')?.replace(OWS, '');
+  if (!method) return undefined;
+  if (!LISTS.has(method)) {
+    if (!NAMED.has(method)) return undefined;
+    const name = request.headers.get('mcp-name')?.replace(OWS, '') ?? '';
+    if (!name.startsWith(DYNAMIC_PREFIX) && !name.startsWith(GENERATED_PREFIX) && !name.startsWith(DYNAMIC_RESOURCE_PREFIX)) return undefined;
+  }
+  return bench.catalogue.get(subjectOf(authInfo) ?? '');
+}
