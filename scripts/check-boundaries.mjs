@@ -47,5 +47,26 @@ for (const file of files(root)) {
     }
   }
 }
+// Inside src/mcp: the client-author test bench (src/mcp/client-testing) is a
+// module behind one seam. The transports (src/mcp/http) know only the
+// `HttpFaultHook` interface, never the bench; the bench reaches the
+// transports only through that interface (src/mcp/http/fault-hook.ts).
+const inner = [
+  { from: 'mcp/http', forbidden: ['mcp/client-testing'] },
+  { from: 'mcp/client-testing', forbidden: ['mcp/http'], except: ['mcp/http/fault-hook.ts'] }
+];
+for (const file of files(root)) {
+  const at = relative(root, file);
+  for (const rule of inner.filter(r => at.startsWith(`${r.from}/`))) {
+    const src = readFileSync(file, 'utf8');
+    for (const m of src.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
+      const target = relative(root, resolve(dirname(file), m[1])).replace(/\.js$/, '.ts');
+      if (rule.forbidden.some(f => target.startsWith(`${f}/`)) && !(rule.except ?? []).includes(target)) {
+        console.error(`${relative('.', file)}: imports ${m[1]} (src/${rule.from} must not import src/${rule.forbidden.join(', src/')})`);
+        bad++;
+      }
+    }
+  }
+}
 if (bad) process.exit(1);
 console.log('architecture boundaries: ok');

@@ -85,7 +85,7 @@ describe('era routing on /mcp', () => {
     assert.equal(res.messages[0]!.error.code, -32020);
   });
 
-  it('pages resources 10 at a time through all 107 entries (4 fixed, 3 skill manifests, 100 static)', async () => {
+  it('pages resources 10 at a time through all 108 entries (4 fixed, the bench icon resource, 3 skill manifests, 100 static)', async () => {
     const uris: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
@@ -98,9 +98,10 @@ describe('era routing on /mcp', () => {
       pages++;
     } while (cursor && pages < 50);
     assert.equal(pages, 11);
-    assert.equal(uris.length, 107);
-    assert.equal(new Set(uris).size, 107);
+    assert.equal(uris.length, 108);
+    assert.equal(new Set(uris).size, 108);
     assert.equal(uris.filter(u => u.startsWith('skill://')).length, 3);
+    assert.ok(uris.includes('bench://icons'));
     assert.equal(uris.at(-1), 'test://static/resource/100');
   });
 

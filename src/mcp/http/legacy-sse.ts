@@ -64,22 +64,28 @@ export class LegacySseServerTransport implements Transport {
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
-    await this.held;
+    if (this.holders > 0) await this.held;
     if (this.closed) throw new Error('SSE stream is closed');
     this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
   }
 
   /** Set while `writeExclusive` owns the stream: messages wait, so no event is split. */
   private held: Promise<void> = Promise.resolve();
+  private holders = 0;
 
   /**
    * Raw SSE text, written by `writer` while every other message waits (the
    * test bench's faults only: a slowly dripped event must not be interleaved).
    */
   async writeExclusive(writer: (write: (sse: string) => void) => Promise<void>): Promise<void> {
+    this.holders++;
     const run = this.held.then(() => writer(sse => void (this.closed || this.res.write(sse))));
     this.held = run.catch(() => undefined);
-    await run;
+    try {
+      await run;
+    } finally {
+      this.holders--;
+    }
   }
 
   async close(): Promise<void> {
