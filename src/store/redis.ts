@@ -267,6 +267,23 @@ export class RedisStore implements Store {
     }
     this.sharded = await this.supportsShardedPubSub(cluster);
     this.logger.debug({ redis: this.url, masters: cluster.masters.length, shardedPubSub: this.sharded }, 'redis cluster: connected');
+    await this.checkReplicas(cluster);
+  }
+
+  /** Says at start-up when a master has fewer replicas than `REDIS_WAIT_REPLICAS` asks for (every wait on it would time out). */
+  private async checkReplicas(cluster: Cluster): Promise<void> {
+    const wanted = this.options.waitReplicas ?? 0;
+    if (wanted <= 0) return;
+    for (const m of cluster.masters) {
+      const info = await (await cluster.nodeClient(m)).info('replication').catch(() => undefined);
+      const replicas = Number(/connected_slaves:(\d+)/.exec(info ?? '')?.[1] ?? NaN);
+      if (replicas < wanted) {
+        this.logger.warn(
+          { redis: m.address, replicas, wanted },
+          `redis cluster: master ${m.address} has ${replicas} connected replica(s) but REDIS_WAIT_REPLICAS=${wanted}: tokens, clients and revocations on its slots wait REDIS_WAIT_TIMEOUT_MS and are not confirmed (set REDIS_WAIT_REPLICAS=0 for a cluster without replicas)`
+        );
+      }
+    }
   }
 
   /** SPUBLISH / SSUBSCRIBE arrived in Redis 7.0; use them only when every master has them. */

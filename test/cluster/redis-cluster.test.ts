@@ -154,6 +154,13 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', { timeout: 150_000 }, () => {
 
   describe('the server on the cluster', () => {
     let server: TestServer;
+    const logFile = join(process.cwd(), 'test-artifacts', 'integration', 'redis-cluster.log');
+    /** The server's `replication_unconfirmed` warnings so far. */
+    const warnings = () =>
+      readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter(line => line.includes('"replication_unconfirmed"'))
+        .map(line => JSON.parse(line) as Record<string, unknown>);
 
     before(async () => {
       server = await startTestServer({ name: 'redis-cluster', env: { REDIS_CLUSTER_NODES: cluster.urls.join(','), RESOURCE_UPDATE_INTERVAL: '3600', LOG_MESSAGE_INTERVAL: '3600' } });
@@ -243,12 +250,6 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', { timeout: 150_000 }, () => {
     });
 
     it('waits for a replica before handing out a client or tokens; when none confirms in time it answers anyway and logs it', async () => {
-      const logFile = join(process.cwd(), 'test-artifacts', 'integration', 'redis-cluster.log');
-      const warnings = () =>
-        readFileSync(logFile, 'utf8')
-          .split('\n')
-          .filter(line => line.includes('"replication_unconfirmed"'))
-          .map(line => JSON.parse(line) as Record<string, unknown>);
       assert.deepEqual(warnings(), [], 'with the replicas up, every write so far was confirmed (WAIT 1) before its answer');
 
       const replicas = (await cluster.nodes()).filter(n => n.role === 'replica');
@@ -275,8 +276,11 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', { timeout: 150_000 }, () => {
     });
 
     it('answers again after a master is killed and its replica promoted; tokens issued before still work, and so does pub/sub on its shard', async () => {
-      // Issued with every replica up: the token endpoint waited (WAIT 1) for them.
+      // Issued with every replica up: the token endpoint waited (WAIT 1) for them, and they confirmed.
+      const unconfirmed = warnings().length;
       const issued = await obtainTokens(server.baseUrl, { identity: 'carol', clientName: 'before the failover' });
+      await sleep(100); // the log is written asynchronously
+      assert.equal(warnings().length, unconfirmed, 'every replica confirmed the client and the tokens');
       const token = issued.accessToken;
       const tokenKey = `auth:installation:${sha256(token)}`;
       const victim = await cluster.masterOf(tokenKey);
@@ -330,6 +334,19 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', { timeout: 150_000 }, () => {
       // The refresh token too; its rotation is written to the promoted master (which has no replica now: not confirmed, still answered).
       const refreshed = await refreshTokens(server.baseUrl, issued);
       assert.notEqual(refreshed.accessToken, token);
+
+      // A store started now is told that the promoted master has no replica left to wait for.
+      const lines: Array<Record<string, unknown>> = [];
+      const late = new RedisStore({
+        url: cluster.urls[0]!,
+        clusterNodes: cluster.urls,
+        waitReplicas: 1,
+        logger: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
+      });
+      stores.push(late);
+      await late.connect();
+      const alone = lines.filter(l => l.level === 40 && l.replicas === 0);
+      assert.deepEqual(alone.map(l => l.redis), [`127.0.0.1:${replica.port}`]);
 
       // The subscription followed its shard to the promoted replica.
       await eventually(
