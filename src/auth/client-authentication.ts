@@ -50,17 +50,16 @@ function decodeBasic(header: string): { id: string; secret: string } | undefined
 export async function authenticateClient(ctx: AsContext, req: Request, res: Response): Promise<AuthenticatedClient> {
   const body = form(res);
   const header = req.get('authorization');
-  const usedBasic = header !== undefined && /^basic /i.test(header.trim());
   const fail = (reason: string, clientId?: string): never => {
     ctx.log.warn({ event: 'client_auth_failed', clientId: clientId?.slice(0, 200), reason, path: req.path }, 'client authentication failed');
-    throw new OAuthError('invalid_client', { reason, basicChallenge: usedBasic });
+    throw new OAuthError('invalid_client', { reason });
   };
 
   let clientId: string | undefined;
   let secret: string | undefined;
   let method: AuthMethod;
   if (header !== undefined) {
-    if (!usedBasic) fail('unsupported Authorization scheme');
+    if (!/^basic /i.test(header.trim())) fail('unsupported Authorization scheme');
     const basic = decodeBasic(header);
     if (!basic) return fail('malformed Basic credentials');
     if (body.client_secret !== undefined) throw new OAuthError('invalid_request', { reason: 'two client authentication methods' });

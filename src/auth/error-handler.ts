@@ -30,7 +30,7 @@ export function createErrorHandler(ctx: AsContext): ErrorRequestHandler {
       return;
     }
     if (thrown instanceof PageError || thrown instanceof RedirectToClient || res.locals.page) {
-      const { status, headers } = describeError(err);
+      const { status, headers } = describeError(err, 'page');
       const [title, message] =
         thrown instanceof PageError ? [thrown.title, thrown.pageMessage] : pageTextFor(err);
       res.set(headers);

@@ -73,8 +73,6 @@ export interface OAuthErrorOptions {
   reason?: string;
   /** Public description override (still generic: never built from request input). */
   description?: string;
-  /** RFC 6749 §5.2: the client used HTTP Basic, so answer with a Basic challenge. */
-  basicChallenge?: boolean;
   /** Seconds, for 429/503. */
   retryAfter?: number;
   /** Status override, only used by the factories below (413, 429). */
@@ -85,7 +83,6 @@ export class OAuthError extends Error {
   override readonly name = 'OAuthError';
   readonly reason: string;
   readonly description: string;
-  readonly basicChallenge: boolean;
   readonly retryAfter?: number;
   readonly status: number;
 
@@ -93,7 +90,6 @@ export class OAuthError extends Error {
     super(options.reason ?? code);
     this.reason = options.reason ?? code;
     this.description = options.description ?? DESCRIPTION[code];
-    this.basicChallenge = options.basicChallenge ?? false;
     this.retryAfter = options.retryAfter;
     this.status = options.status ?? STATUS[code];
   }
@@ -127,12 +123,22 @@ export interface ErrorResponse {
   body: { error: OAuthErrorCode; error_description: string };
 }
 
-/** THE mapping from an error to the wire (status, WWW-Authenticate, Cache-Control, Retry-After, body). */
-export function describeError(err: OAuthError): ErrorResponse {
+/**
+ * THE mapping from an error to the wire (status, WWW-Authenticate, Cache-Control, Retry-After, body).
+ *
+ * `on: 'page'` is an error shown to a person's browser (authorization
+ * endpoint, consent, IdP): the browser did not authenticate, so a failed
+ * client check there is 400, not a 401 it could not answer. On the API
+ * endpoints every 401 carries a challenge (RFC 9110 §15.5.2) naming the
+ * scheme this AS accepts for client authentication (RFC 6749 §5.2), also
+ * when the client sent its credentials in the body.
+ */
+export function describeError(err: OAuthError, on: 'api' | 'page' = 'api'): ErrorResponse {
   const headers: Record<string, string> = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
-  if (err.status === 401 && err.basicChallenge) headers['WWW-Authenticate'] = 'Basic realm="oauth", charset="UTF-8"';
+  const status = on === 'page' && err.status === 401 ? 400 : err.status;
+  if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="oauth", charset="UTF-8"';
   if (err.retryAfter !== undefined) headers['Retry-After'] = String(err.retryAfter);
-  return { status: err.status, headers, body: { error: err.code, error_description: err.description } };
+  return { status, headers, body: { error: err.code, error_description: err.description } };
 }
 
 export function sendJsonError(res: Response, err: OAuthError): void {

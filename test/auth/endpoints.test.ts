@@ -386,11 +386,12 @@ describe('token endpoint', () => {
     assert.ok(as.logs.some(l => l.event === 'client_auth_failed' && l.clientId === c.clientId && l.reason === 'wrong client secret'));
   });
 
-  test('a wrong secret over client_secret_post is 401 invalid_client without a Basic challenge', async () => {
+  test('a wrong secret over client_secret_post is 401 invalid_client, with the challenge every 401 carries (RFC 9110 §15.5.2; found by the fuzzer)', async () => {
     const c = await registerClient(as.url, { authMethod: 'client_secret_post' });
     const res = await tokenRequest(md, { ...c, clientSecret: 'wrong' }, { grant_type: 'refresh_token', refresh_token: 'r'.repeat(43) });
     assert.equal(res.status, 401);
-    assert.equal(res.headers.get('www-authenticate'), null);
+    assert.match(res.headers.get('www-authenticate')!, /^Basic realm="oauth"/);
+    assert.equal(((await res.json()) as { error: string }).error, 'invalid_client');
   });
 
   test('a client cannot switch to an authentication method it did not register', async () => {

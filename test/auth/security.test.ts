@@ -132,9 +132,10 @@ describe('redirect URIs and open redirects', () => {
     }
   });
 
-  test('an unknown client gets an error page, never a redirect to the given redirect_uri', async () => {
+  test('an unknown client gets a 400 error page (a browser cannot answer a 401; found by the fuzzer), never a redirect to the given redirect_uri', async () => {
     const res = await fetch(authorizationUrl(md, { clientId: 'no-such-client', redirectUri: 'https://evil.example/cb', challenge: pkcePair().challenge }), { redirect: 'manual' });
-    assert.equal(res.status, 401);
+    assert.equal(res.status, 400);
+    assert.equal(res.headers.get('www-authenticate'), null);
     assert.equal(res.headers.get('location'), null);
   });
 
@@ -346,6 +347,20 @@ describe('script injection', () => {
     assert.equal(res.status, 400);
     const html = await res.text();
     assert.ok(!html.includes('<script>alert'));
+  });
+
+  test('a refused display name changes nothing stored: the form comes back with the same CSRF token, which still works (found by the fuzzer)', async () => {
+    const c = await registerClient(as.url);
+    const browser = new OAuthBrowser(as.url);
+    const { fields } = await browser.openConsent(authorizationUrl(md, { clientId: c.clientId, redirectUri: c.redirectUris[0], challenge: pkcePair().challenge }));
+    const idp = await browser.decide(fields, 'approve');
+    const f = parseHiddenFields(await (await browser.get(idp)).text());
+    const refused = await browser.post('/mock-upstream-idp/authorize', { ...f, action: 'create', display_name: '' });
+    assert.equal(refused.status, 400);
+    assert.equal(parseHiddenFields(await refused.text()).csrf_token, f.csrf_token);
+    const accepted = await browser.post('/mock-upstream-idp/authorize', { ...f, action: 'create', display_name: 'Carol' });
+    assert.equal(accepted.status, 303);
+    assert.ok(new URL(accepted.headers.get('location')!).searchParams.get('code'));
   });
 
   test('error pages reflect nothing from the request', async () => {

@@ -38,12 +38,17 @@ test('html escapes every interpolation unless it is already safe markup', () => 
 });
 
 test('one mapping: status, challenge, no-store and generic body for every error', () => {
-  const basic = describeError(new OAuthError('invalid_client', { reason: 'wrong secret for client X', basicChallenge: true }));
+  const basic = describeError(new OAuthError('invalid_client', { reason: 'wrong secret for client X' }));
   assert.equal(basic.status, 401);
   assert.match(basic.headers['WWW-Authenticate']!, /^Basic/);
   assert.equal(basic.headers['Cache-Control'], 'no-store');
   assert.ok(!JSON.stringify(basic.body).includes('client X'), 'the reason stays in the log');
   assert.equal(describeError(new OAuthError('invalid_grant')).status, 400);
+  assert.equal(describeError(new OAuthError('invalid_grant')).headers['WWW-Authenticate'], undefined);
+  // Shown to a person's browser, a failed client check is 400 and carries no challenge.
+  const page = describeError(new OAuthError('invalid_client'), 'page');
+  assert.equal(page.status, 400);
+  assert.equal(page.headers['WWW-Authenticate'], undefined);
   assert.equal(describeError(rateLimited(7)).status, 429);
   assert.equal(describeError(rateLimited(7)).headers['Retry-After'], '7');
   assert.equal(describeError(storeUnavailable()).status, 503);

@@ -127,9 +127,9 @@ export function createMockIdentityProvider(ctx: AsContext, onError: ErrorRequest
       } else if (f.action === 'create') {
         const name = (f.display_name ?? '').trim();
         if (!NAME.test(name)) {
-          const { csrfHash: _old, ...rest } = interaction;
-          const csrf = await saveInteraction(ctx, f.interaction!, rest);
-          renderIdentityPage(res, interaction, f.interaction!, csrf, await clientNameOf(interaction.clientId), 'Use 1 to 40 letters, digits, spaces, dots, apostrophes, hyphens or underscores.');
+          // Shown again with the token it was just submitted with (checked
+          // above): a refused form changes nothing stored (found by the fuzzer).
+          renderIdentityPage(res, interaction, f.interaction!, f.csrf_token!, await clientNameOf(interaction.clientId), 'Use 1 to 40 letters, digits, spaces, dots, apostrophes, hyphens or underscores.');
           return;
         }
         identity = demoIdentity(ctx, name);
