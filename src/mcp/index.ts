@@ -175,10 +175,13 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   const guard = hostOriginGuard({ baseUri: config.baseUri, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins });
   const cors = mcpCors();
   const body = jsonBody({ limit: config.maxBodyBytes });
-  const methodNotAllowed: RequestHandler = (_req, res) => {
-    res.setHeader('Allow', 'GET, POST, DELETE, OPTIONS');
-    sendJsonRpcError(res, 405, JSONRPC_SERVER_ERROR, 'Method not allowed');
-  };
+  // Any other method on an MCP path: 405 with Allow and a JSON-RPC error body (never Express's HTML 404).
+  const methodNotAllowed =
+    (allow: string): RequestHandler =>
+    (_req, res) => {
+      res.setHeader('Allow', `${allow}, OPTIONS`);
+      sendJsonRpcError(res, 405, JSONRPC_SERVER_ERROR, 'Method not allowed');
+    };
 
   const authenticateLegacy = options.authenticateLegacySse ?? authenticate;
   // The Host/Origin guard, then CORS, as one middleware (one layer to walk).
@@ -190,12 +193,18 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   };
   const mount = (router: Router) => {
     router.use(['/mcp', '/sse', '/message'], guardThenCors);
+    // Express answers HEAD with the GET route; on /mcp and /sse that would open
+    // a stream (and a session) whose headers a HEAD never receives.
+    router.head('/mcp', methodNotAllowed('GET, POST, DELETE'));
+    router.head('/sse', methodNotAllowed('GET'));
     router.post('/mcp', ...mcpSteps.POST);
     router.get('/mcp', ...mcpSteps.GET);
     router.delete('/mcp', ...mcpSteps.DELETE);
-    router.all('/mcp', methodNotAllowed);
+    router.all('/mcp', methodNotAllowed('GET, POST, DELETE'));
     router.get('/sse', authenticateLegacy, sse.open);
+    router.all('/sse', methodNotAllowed('GET'));
     router.post('/message', body, authenticateLegacy, rejectMalformedJson, sse.message);
+    router.all('/message', methodNotAllowed('POST'));
   };
   const router = Router();
   mount(router);

@@ -104,6 +104,27 @@ describe('HTTP protections on /mcp', () => {
     assert.equal(JSON.parse(res.body).error.message, 'Method not allowed');
   });
 
+  it('answers a wrong verb on /sse and /message with 405, Allow and a JSON-RPC error, not an HTML 404 (found by the fuzzer)', async () => {
+    const base = app.mcpUrl.replace(/\/mcp$/, '');
+    for (const [path, method, allow] of [['/sse', 'POST', 'GET, OPTIONS'], ['/message', 'GET', 'POST, OPTIONS'], ['/message', 'PUT', 'POST, OPTIONS']] as const) {
+      const res = await raw(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' });
+      assert.equal(res.status, 405, `${method} ${path}`);
+      assert.equal(res.headers.allow, allow);
+      const body = JSON.parse(res.body) as { jsonrpc: string; error: { code: number; message: string } };
+      assert.equal(body.jsonrpc, '2.0');
+      assert.equal(body.error.message, 'Method not allowed');
+    }
+  });
+
+  it('answers HEAD on /mcp and /sse with 405 at once instead of opening a stream it never answers (found by the fuzzer)', async () => {
+    const base = app.mcpUrl.replace(/\/mcp$/, '');
+    for (const path of ['/mcp', '/sse']) {
+      const res = await raw(`${base}${path}`, { method: 'HEAD', headers: { accept: 'text/event-stream', 'mcp-protocol-version': LEGACY } });
+      assert.equal(res.status, 405, path);
+      assert.match(String(res.headers.allow), /^GET/);
+    }
+  });
+
   it('answers a 2025 request without a session id with 400', async () => {
     const res = await post({}, JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }));
     assert.equal(res.status, 400);
