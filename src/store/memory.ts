@@ -109,6 +109,23 @@ export class MemoryStore implements Store {
     return this.state.entries.size;
   }
 
+  /**
+   * Every live key, its value as text (sets sorted, logs as their entries) and
+   * when it expires (tests: the fuzzer checks that a rejected request changed
+   * nothing by comparing two snapshots; a key that merely expired in between
+   * is not a change).
+   */
+  snapshot(): Map<string, { value: string; expiresAt: number }> {
+    const out = new Map<string, { value: string; expiresAt: number }>();
+    for (const key of [...this.state.entries.keys()].sort()) {
+      const entry = this.state.live(key);
+      if (!entry) continue;
+      const value = entry.kind === 'string' ? entry.value : entry.kind === 'set' ? JSON.stringify([...entry.members].sort()) : JSON.stringify(entry.entries);
+      out.set(key, { value, expiresAt: entry.expiresAt });
+    }
+    return out;
+  }
+
   /** Drops expired keys now instead of waiting for the timer (tests). */
   sweep(): number {
     return this.state.sweep();
