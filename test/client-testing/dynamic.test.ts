@@ -44,18 +44,28 @@ for (const kind of KINDS) {
     let other: Connection;
     let theirs: string[];
     let listen: { close(): Promise<unknown> } | undefined;
+    // Bob, on a 2025 session and on a 2026-07-28 listen stream, must hear none of it.
+    let otherModern: Connection;
+    let theirsModern: string[];
+    let otherListen: { close(): Promise<unknown> };
+    const everything = { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true };
     before(async () => {
       me = await connect(ts, kind, { token: tokens[user], name: `${user}-${kind}` });
       other = await connect(ts, '2025', { token: tokens['bob'], name: `bob-${kind}` });
+      otherModern = await connect(ts, '2026', { token: tokens['bob'], name: `bob-listen-${kind}` });
       mine = watch(me);
       theirs = watch(other);
-      if (kind === '2026') listen = await me.client.listen({ toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true });
+      theirsModern = watch(otherModern);
+      otherListen = await otherModern.client.listen(everything);
+      if (kind === '2026') listen = await me.client.listen(everything);
     });
     after(async () => {
       await me.client.callTool({ name: 'catalogueChange', arguments: { action: 'reset' } }).catch(() => undefined);
       await listen?.close();
+      await otherListen?.close();
       await me?.close();
       await other?.close();
+      await otherModern?.close();
     });
 
     it('an added tool, prompt and resource appear for the caller only, announced to the caller only', async () => {
@@ -76,6 +86,7 @@ for (const kind of KINDS) {
       assert.equal((await other.client.listTools(undefined, { cacheMode: 'bypass' })).tools.some(t => t.name.startsWith('dynamic_')), false);
       assert.equal((await other.client.listResources()).resources.some(r => r.uri.startsWith('bench://dynamic/')), false);
       assert.deepEqual(theirs, []);
+      assert.deepEqual(theirsModern, []);
     });
 
     it('a removed tool disappears, with a list change; calling it is an error', async () => {

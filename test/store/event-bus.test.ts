@@ -46,6 +46,23 @@ forEachStore((name, harness) => {
       await b.close();
     });
 
+    it("carries a per-caller event's audience to the other instance (client test bench list changes)", async () => {
+      const channel = `test:bus:${randomUUID()}`;
+      const a = await createStoreEventBus(store, { logger, channel });
+      const b = await createStoreEventBus(peer, { logger, channel });
+      const onB: Array<[string, string | undefined]> = [];
+      b.subscribe((e, audience) => onB.push([e.kind, audience]));
+      a.publish({ kind: 'tools_list_changed' }, 'demo-user:alice');
+      a.publish({ kind: 'prompts_list_changed' });
+      await eventually(() => onB.length === 2, 2000, 'both events on B');
+      assert.deepEqual(onB, [
+        ['tools_list_changed', 'demo-user:alice'],
+        ['prompts_list_changed', undefined]
+      ]);
+      await a.close();
+      await b.close();
+    });
+
     it('stops delivering after unsubscribe, and unsubscribing twice is harmless', async () => {
       const channel = `test:bus:${randomUUID()}`;
       const a = await createStoreEventBus(store, { logger, channel });
