@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/server';
 import express, { type RequestHandler } from 'express';
 
-import { createAuthorizationServer, type AuthorizationServer } from './auth/index.js';
+import { checkAuthorizationServerConfig, createAuthorizationServer, type AuthorizationServer } from './auth/index.js';
 import { legacySseUrlFor, type Config } from './config.js';
 import { createHttpBasics, finalErrorHandler } from './http/basics.js';
 import { createDirectRoute } from './http/direct.js';
@@ -56,6 +56,7 @@ export interface StartOptions {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  if (config.mode !== 'external') checkAuthorizationServerConfig(config);
   // Until the components are built, a request gets 503 rather than silence
   // (the listener is bound first so that port 0 yields the real address).
   let handle: http.RequestListener = (_req, res) => {

@@ -81,6 +81,7 @@ const Env = z.object({
   MAX_BODY_BYTES: seconds.default(1024 * 1024),
 
   CIMD_ALLOW_LOOPBACK: bool.default(false),
+  ALLOWED_CLIENT_REDIRECT_URIS: z.string().default(''),
   MCP_REQUEST_STATE_KEY: z.string().optional(),
   SESSION_IDLE_TIMEOUT: positiveSeconds.default(1800),
   RESOURCE_UPDATE_INTERVAL: positiveSeconds.default(10),
@@ -163,6 +164,14 @@ export interface Config {
   allowedOrigins: string[];
   maxBodyBytes: number;
   cimdAllowLoopback: boolean;
+  /**
+   * `ALLOWED_CLIENT_REDIRECT_URIS` (comma or whitespace separated): exact URIs
+   * or patterns (`http://localhost:*`, `https://*.example.com/callback`) every
+   * redirect URI of a registration or metadata document must match. Empty =
+   * no restriction beyond the general redirect URI rules. Compiled (and its
+   * patterns checked) by the authorization server.
+   */
+  allowedClientRedirectUris: string[];
   requestStateKey?: string;
   /** MCP side: session lifetime, demo activity intervals, and how instances reach each other. */
   mcp: {
@@ -341,6 +350,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     allowedOrigins: list(e.ALLOWED_ORIGINS),
     maxBodyBytes: e.MAX_BODY_BYTES,
     cimdAllowLoopback: e.CIMD_ALLOW_LOOPBACK,
+    allowedClientRedirectUris: e.ALLOWED_CLIENT_REDIRECT_URIS.split(/[\s,]+/).filter(Boolean),
     requestStateKey: e.MCP_REQUEST_STATE_KEY,
     mcp: {
       sessionIdleSeconds: e.SESSION_IDLE_TIMEOUT,

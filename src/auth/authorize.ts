@@ -54,6 +54,9 @@ export async function identifyClient(ctx: AsContext, q: URLSearchParams): Promis
   try {
     client = await findClient(ctx, clientId);
   } catch (err) {
+    if (err instanceof OAuthError && err.code === 'invalid_redirect_uri') {
+      throw new PageError(err, 'Application not allowed', 'This server does not accept the addresses this application wants to send you back to.');
+    }
     if (err instanceof OAuthError) {
       throw new PageError(err, 'Unknown application', 'The application’s metadata document could not be retrieved or is invalid.');
     }

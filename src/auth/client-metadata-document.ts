@@ -16,6 +16,10 @@
  *   (`no-store`/`no-cache`: not cached; no header: `defaultCacheSeconds`;
  *   at most `maxCacheSeconds`).
  *
+ * Every redirect URI of the document must also be inside
+ * `ALLOWED_CLIENT_REDIRECT_URIS` when the operator set it (checked on every
+ * use, cached or not): otherwise `invalid_redirect_uri` and an audit line.
+ *
  * `CIMD_ALLOW_LOOPBACK` (development and tests only) additionally allows
  * `http://localhost` / `http://127.0.0.1` documents and loopback addresses;
  * private and link-local addresses stay refused.
@@ -32,6 +36,7 @@ import { sha256 } from './crypto.js';
 import { OAuthError } from './errors.js';
 import type { ClientRecord } from './records.js';
 import { redirectUriProblem } from './redirect-uri.js';
+import { refuseUnlistedRedirectUris } from './redirect-uri-allowlist.js';
 
 export interface MetadataDocumentOptions {
   /** Whole fetch budget, ms. */
@@ -306,7 +311,11 @@ export async function resolveMetadataDocument(ctx: AsContext, clientId: string, 
 
   const cacheKey = sha256(clientId);
   const cached = await ctx.records.cimd.get(cacheKey);
-  if (cached) return cached.client;
+  if (cached) {
+    // The operator's list applies to every use, so a cached document is checked again.
+    refuseUnlistedRedirectUris(ctx, cached.client.redirect_uris, { source: 'metadata_document', clientId });
+    return cached.client;
+  }
 
   const url = new URL(clientId);
   const vetted = await vetHost(url.hostname, allowLoopback);
@@ -319,6 +328,7 @@ export async function resolveMetadataDocument(ctx: AsContext, clientId: string, 
   }
   const now = ctx.now();
   const client = validateMetadataDocument(clientId, json, now);
+  refuseUnlistedRedirectUris(ctx, client.redirect_uris, { source: 'metadata_document', clientId });
   const ttl = cacheSeconds(fetched, opts, now);
   if (ttl > 0) await ctx.records.cimd.set(cacheKey, { client, fetchedAt: now }, ttl * 1000);
   ctx.log.info({ event: 'client_metadata_document_fetched', clientId, cacheSeconds: ttl }, 'client metadata document fetched');

@@ -9,6 +9,7 @@ import type { IdentityProvider } from './identity/provider.js';
 import type { UpstreamStates } from './identity/upstream-state.js';
 import type { UpstreamTokenStore } from './identity/upstream-tokens.js';
 import type { Records } from './records.js';
+import type { RedirectUriAllowlist } from './redirect-uri-allowlist.js';
 
 /** Scopes this AS knows. `offline_access` asks for a refresh token (SEP-2207); it is never a resource scope. */
 export const SCOPES_SUPPORTED = ['mcp', 'mcp:admin', 'offline_access'] as const;
@@ -57,6 +58,8 @@ export interface AsContext {
   upstreamStates: UpstreamStates;
   /** The provider's tokens, sealed and bound to the grant. */
   upstreamTokens: UpstreamTokenStore;
+  /** `ALLOWED_CLIENT_REDIRECT_URIS`, compiled; undefined = no restriction beyond redirect-uri.ts. */
+  redirectUriAllowlist?: RedirectUriAllowlist;
   /** Metrics hook: one call per successful token response. */
   onTokensIssued?: (grantType: 'authorization_code' | 'refresh_token') => void;
 }

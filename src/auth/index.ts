@@ -39,6 +39,7 @@ import { createUpstreamTokenStore } from './identity/upstream-tokens.js';
 import type { UpstreamAccount } from '../shared/upstream-account.js';
 import { createRecords } from './records.js';
 import { registerRouter } from './register.js';
+import { AllowlistEntryError, compileRedirectUriAllowlist, type RedirectUriAllowlist } from './redirect-uri-allowlist.js';
 import { revokeRouter } from './revoke.js';
 import { tokenRouter } from './token.js';
 
@@ -91,6 +92,24 @@ function checkOptions({ config }: AuthorizationServerOptions): void {
   }
 }
 
+function buildRedirectUriAllowlist(entries: readonly string[]): RedirectUriAllowlist | undefined {
+  try {
+    return compileRedirectUriAllowlist(entries);
+  } catch (err) {
+    if (err instanceof AllowlistEntryError) throw new AuthorizationServerConfigError(`ALLOWED_CLIENT_REDIRECT_URIS: ${err.message} (see README, "Configuration").`);
+    throw err;
+  }
+}
+
+/**
+ * The configuration checks that need no store: the composition root calls
+ * this before it binds a port or opens storage, so a bad setting stops
+ * start-up without leaving anything open.
+ */
+export function checkAuthorizationServerConfig(config: Config): void {
+  buildRedirectUriAllowlist(config.allowedClientRedirectUris);
+}
+
 export function createAuthorizationServer(options: AuthorizationServerOptions): AuthorizationServer {
   checkOptions(options);
   const { config, store, logger } = options;
@@ -106,6 +125,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     resources: [config.mcpUrl, config.legacySseUrl],
     records: createRecords(store, key => logger.error({ event: 'corrupt_record', key: key.split(':').slice(0, 2).join(':') }, 'stored record failed validation; treated as absent')),
     resourceServerClient: rs ? { clientId: rs.clientId, secretHash: sha256(rs.clientSecret) } : undefined,
+    redirectUriAllowlist: buildRedirectUriAllowlist(config.allowedClientRedirectUris),
     onTokensIssued: options.onTokensIssued
   };
   // The provider and the records around it need the context, and the context them: set below, before any route runs.

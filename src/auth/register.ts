@@ -3,7 +3,8 @@
  * Deprecated by MCP 2026-07-28 in favour of client ID metadata documents,
  * kept for every client written before it.
  *
- * - Redirect URIs: https, or http on a loopback host (see redirect-uri.ts).
+ * - Redirect URIs: https, or http on a loopback host (see redirect-uri.ts),
+ *   and each inside `ALLOWED_CLIENT_REDIRECT_URIS` when the operator set it.
  * - `token_endpoint_auth_method`: none, client_secret_post or
  *   client_secret_basic (default client_secret_basic, RFC 7591 §2).
  * - The secret is returned once, in this response; the store keeps its SHA-256.
@@ -26,6 +27,7 @@ import { allowCors, BODY_LIMIT, noStore, wrap, type Step } from './http.js';
 import { rateLimit } from './rate-limit.js';
 import type { ClientRecord } from './records.js';
 import { isLoopbackRedirect, redirectUriProblem } from './redirect-uri.js';
+import { refuseUnlistedRedirectUris } from './redirect-uri-allowlist.js';
 
 const text = (max: number) => z.string().max(max);
 const uri = z.string().max(2000).url();
@@ -99,6 +101,7 @@ export function registerRouter(ctx: AsContext, onError: express.ErrorRequestHand
 
   const registerClient: Step = async (req, res) => {
     const metadata = checkRegistration(req.body);
+    refuseUnlistedRedirectUris(ctx, metadata.redirect_uris, { source: 'dynamic_registration' });
     const now = ctx.now();
     const ttlMs = ctx.config.tokens.registrationTtl * 1000;
     const clientId = randomUUID();
