@@ -130,6 +130,21 @@ export function checkScopes(q: URLSearchParams): string[] {
   return scopes;
 }
 
+/**
+ * The identity provider must be reachable (a real provider's discovery;
+ * the demo IdP always is) before we show a consent page that cannot lead
+ * anywhere: otherwise `temporarily_unavailable` back to the client.
+ */
+export async function checkIdentityProvider(ctx: AsContext): Promise<void> {
+  if (!ctx.idp.ready) return;
+  try {
+    await ctx.idp.ready();
+  } catch (err) {
+    const reason = (err as { reason?: string }).reason ?? 'identity provider unreachable';
+    throw new OAuthError('temporarily_unavailable', { reason: `identity provider: ${reason}`, retryAfter: 5 });
+  }
+}
+
 // ---- the endpoint ----------------------------------------------------------
 
 export function authorizeRouter(ctx: AsContext, onError: ErrorRequestHandler): Router {
@@ -145,6 +160,7 @@ export function authorizeRouter(ctx: AsContext, onError: ErrorRequestHandler): R
       state = single(q, 'state');
       checkResponseType(q);
       checked = { codeChallenge: checkPkce(q), resource: checkResource(ctx, q), scopes: checkScopes(q) };
+      await checkIdentityProvider(ctx);
     } catch (err) {
       if (err instanceof OAuthError) {
         ctx.log.info({ event: 'authorization_rejected', clientId: client.client_id, reason: err.reason }, 'authorization request refused');
@@ -167,7 +183,7 @@ export function authorizeRouter(ctx: AsContext, onError: ErrorRequestHandler): R
       stage: 'consent',
       expiresAt: ctx.now() + ctx.config.tokens.codeTtl * 1000
     });
-    renderConsent(res, { client, redirectUri, scopes: checked.scopes, resource: checked.resource, handle, csrf });
+    renderConsent(res, { client, redirectUri, scopes: checked.scopes, resource: checked.resource, handle, csrf, navigationOrigins: ctx.idp.navigationOrigins?.() });
   };
 
   router.get(PATHS.authorize, markPage, rateLimit(ctx, 'authorize'), noStore, wrap(authorize), onError);

@@ -22,6 +22,8 @@ import { isLoopbackRedirect } from './redirect-uri.js';
 
 export interface ConsentView {
   client: ClientRecord;
+  /** Where approving may send the browser besides the client (the identity provider), for the CSP form-action. */
+  navigationOrigins?: string[];
   redirectUri: string;
   scopes: string[];
   resource: string;
@@ -58,7 +60,7 @@ ${
 <button type="submit" name="decision" value="deny">Deny</button>
 </div>
 </form>`;
-  sendPage(res, { title: `Authorize ${name}`, body, formTargets: [redirect.origin] });
+  sendPage(res, { title: `Authorize ${name}`, body, formTargets: [redirect.origin, ...(v.navigationOrigins ?? [])] });
 }
 
 /** Where the person goes after deciding. */

@@ -4,9 +4,12 @@
  * (`auth:interaction:{handle-hash}`); the browser holds only:
  *
  * - the handle (in the form / the IdP URL): an unguessable reference;
- * - a browser-binding cookie (`mcp_as_browser`, HttpOnly, SameSite=Lax): the
- *   interaction remembers its hash, so a handle copied to another browser
- *   (session fixation, a phished IdP link) is refused;
+ * - a browser-binding cookie (`__Host-mcp_as_browser` on https, where the
+ *   prefix forbids a Domain attribute and requires Secure and Path=/;
+ *   `mcp_as_browser` on plain-http development origins; HttpOnly,
+ *   SameSite=Lax): the interaction remembers its hash, so a handle copied to
+ *   another browser (session fixation, a phished IdP link) is refused, and
+ *   the upstream `state` is bound to the same cookie (identity/upstream-state.ts);
  * - a CSRF token in each form: the interaction remembers the hash of the
  *   token of the page it last rendered, and every POST must carry it.
  *
@@ -22,6 +25,11 @@ import type { InteractionRecord } from './records.js';
 
 export const BROWSER_COOKIE = 'mcp_as_browser';
 
+/** The cookie's name for this issuer: `__Host-` prefixed wherever it can be (https). */
+export function browserCookieName(ctx: Pick<AsContext, 'issuer'>): string {
+  return ctx.issuer.startsWith('https://') ? `__Host-${BROWSER_COOKIE}` : BROWSER_COOKIE;
+}
+
 function readCookie(req: Request, name: string): string | undefined {
   const header = req.get('cookie');
   if (!header) return undefined;
@@ -33,16 +41,16 @@ function readCookie(req: Request, name: string): string | undefined {
 }
 
 /** The browser-binding cookie as presented, if any. */
-export function readBrowserCookie(req: Request): string | undefined {
-  return readCookie(req, BROWSER_COOKIE);
+export function readBrowserCookie(ctx: Pick<AsContext, 'issuer'>, req: Request): string | undefined {
+  return readCookie(req, browserCookieName(ctx));
 }
 
 /** The browser's binding secret, set on first sight. */
 export function browserBinding(ctx: AsContext, req: Request, res: Response): string {
-  const existing = readCookie(req, BROWSER_COOKIE);
+  const existing = readBrowserCookie(ctx, req);
   if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
   const fresh = randomToken();
-  res.cookie(BROWSER_COOKIE, fresh, { httpOnly: true, sameSite: 'lax', secure: ctx.issuer.startsWith('https://'), path: '/' });
+  res.cookie(browserCookieName(ctx), fresh, { httpOnly: true, sameSite: 'lax', secure: ctx.issuer.startsWith('https://'), path: '/' });
   return fresh;
 }
 
@@ -72,7 +80,7 @@ export async function loadInteraction(
   if (!handle || !HANDLE.test(handle)) throw expired();
   const interaction = await ctx.records.interactions.get(sha256(handle));
   if (!interaction || interaction.expiresAt <= ctx.now()) throw expired();
-  const cookie = readCookie(req, BROWSER_COOKIE);
+  const cookie = readBrowserCookie(ctx, req);
   if (!cookie || !matchesHash(cookie, interaction.browserHash)) throw forgery('interaction opened in another browser');
   if (interaction.stage !== stage) throw expired();
   return interaction;

@@ -29,7 +29,7 @@ export const SERVER_INFO = {
 
 export const INSTRUCTIONS =
   'Reference server demonstrating every MCP feature. Tools: echo, add, longRunningOperation, sampleLLM, startElicitation, ' +
-  'structuredContent, createCounter/incrementCounter (server-minted handles), whoami, adminStats (needs mcp:admin). ' +
+  'structuredContent, createCounter/incrementCounter (server-minted handles), whoami, upstreamProfile (your profile at the identity provider), adminStats (needs mcp:admin). ' +
   'Resources: test://static/resource/{1..100}. Tools, resources and prompts named test_* are conformance-suite fixtures. ' +
   'Client test bench (docs/client-testing.md): mirror, fault, contentShapes, structuredObject/Array/Primitive, largeResult, progressFlood, catalogueChange, trip_prompt. ' +
   `Instructions marker: ${INSTRUCTIONS_MARKER}`;

@@ -53,6 +53,7 @@ export const DEFAULT_FEATURES: FeatureCatalogue = {
     { name: 'getCounter', title: 'Read a counter' },
     { name: 'showPrimesApp', title: 'Primes (MCP App)' },
     { name: 'whoami', title: 'Who am I' },
+    { name: 'upstreamProfile', title: 'Profile at the identity provider' },
     { name: 'adminStats', title: 'Admin statistics (needs scope mcp:admin)' }
   ],
   resources: [

@@ -144,37 +144,54 @@ export function parseHiddenFields(html: string): Record<string, string> {
  * walks the consent and IdP pages.
  */
 export class OAuthBrowser {
+  /** Cookies of the AS's origin. */
   readonly cookies = new Map<string, string>();
+  /** Cookies of other origins (an upstream identity provider), by origin. */
+  private readonly foreign = new Map<string, Map<string, string>>();
 
   constructor(readonly baseUrl: string) {}
 
-  private cookieHeader(): string | undefined {
-    return this.cookies.size ? [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
+  private jar(url: URL): Map<string, string> {
+    if (url.origin === new URL(this.baseUrl).origin) return this.cookies;
+    let jar = this.foreign.get(url.origin);
+    if (!jar) this.foreign.set(url.origin, (jar = new Map()));
+    return jar;
   }
 
-  private remember(res: Response): void {
+  private cookieHeader(url: URL): string | undefined {
+    const jar = this.jar(url);
+    return jar.size ? [...jar].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
+  }
+
+  private remember(url: URL, res: Response): void {
+    const jar = this.jar(url);
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const eq = pair!.indexOf('=');
-      this.cookies.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
+      const value = pair!.slice(eq + 1).trim();
+      // An expired / emptied cookie is deleted.
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(c)) jar.delete(pair!.slice(0, eq).trim());
+      else jar.set(pair!.slice(0, eq).trim(), value);
     }
   }
 
   async get(url: string): Promise<Response> {
+    const target = new URL(url, this.baseUrl);
     const headers: Record<string, string> = {};
-    const cookie = this.cookieHeader();
+    const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
-    const res = await fetch(new URL(url, this.baseUrl), { redirect: 'manual', headers });
-    this.remember(res);
+    const res = await fetch(target, { redirect: 'manual', headers });
+    this.remember(target, res);
     return res;
   }
 
   async post(url: string, fields: Record<string, string>): Promise<Response> {
+    const target = new URL(url, this.baseUrl);
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    const cookie = this.cookieHeader();
+    const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
-    const res = await fetch(new URL(url, this.baseUrl), { method: 'POST', redirect: 'manual', headers, body: new URLSearchParams(fields).toString() });
-    this.remember(res);
+    const res = await fetch(target, { method: 'POST', redirect: 'manual', headers, body: new URLSearchParams(fields).toString() });
+    this.remember(target, res);
     return res;
   }
 
@@ -193,8 +210,18 @@ export class OAuthBrowser {
     return res.headers.get('location')!;
   }
 
-  /** Opens the IdP page and picks (or creates) an identity; resolves with the redirect to the client. */
+  /**
+   * Opens the IdP and signs in; resolves with the redirect to the client.
+   * The demo IdP (our own page): picks (or creates) `identity`. An upstream
+   * provider on another origin (the test OpenID provider): signs in there as
+   * `identity`, then brings the answer to our callback.
+   */
   async signIn(idpUrl: string, identity = 'alice'): Promise<string> {
+    if (new URL(idpUrl, this.baseUrl).origin !== new URL(this.baseUrl).origin) {
+      const res = await this.get(await this.signInAtProvider(idpUrl, identity));
+      if (res.status !== 303) throw new Error(`upstream callback: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
+      return res.headers.get('location')!;
+    }
     const page = await this.get(idpUrl);
     const html = await page.text();
     if (page.status !== 200) throw new Error(`idp: HTTP ${page.status} ${html.slice(0, 300)}`);
@@ -204,6 +231,35 @@ export class OAuthBrowser {
     const res = await this.post('/mock-upstream-idp/authorize', { ...fields, ...choice });
     if (res.status !== 303) throw new Error(`idp: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
     return res.headers.get('location')!;
+  }
+
+  /**
+   * Drives the test OpenID provider's pages over HTTP (its login form: any
+   * login, any password; or its Cancel button) from the authorization URL
+   * the AS redirected to, following redirects with the provider's cookies,
+   * until the provider sends the browser back to our callback. Resolves with
+   * that callback URL, not yet requested.
+   */
+  async signInAtProvider(authorizationUrl: string, login: string, opts: { cancel?: boolean } = {}): Promise<string> {
+    const ours = new URL(this.baseUrl).origin;
+    let next = new URL(authorizationUrl, this.baseUrl).href;
+    let res = await this.get(next);
+    for (let hop = 0; hop < 20; hop++) {
+      if (res.status >= 300 && res.status < 400) {
+        next = new URL(res.headers.get('location')!, next).href;
+        if (new URL(next).origin === ours) return next;
+        res = await this.get(next);
+        continue;
+      }
+      const html = await res.text();
+      if (res.status !== 200) throw new Error(`provider: HTTP ${res.status} ${html.slice(0, 300)}`);
+      const actions = [...html.matchAll(/<form method="post" action="([^"]+)"/g)].map(m => m[1]!);
+      const target = actions.find(a => (opts.cancel ? a.endsWith('/abort') : a.endsWith('/login')));
+      if (!target) throw new Error(`provider page without the expected form: ${html.slice(0, 300)}`);
+      next = new URL(target, next).href;
+      res = await this.post(next, opts.cancel ? {} : { login, password: 'any' });
+    }
+    throw new Error('provider: too many redirects');
   }
 }
 

@@ -33,6 +33,7 @@ const CATALOGUE = [
   'getCounter',
   'showPrimesApp',
   'whoami',
+  'upstreamProfile',
   'adminStats'
 ];
 

@@ -3,6 +3,7 @@
  * the RS's only way to the person's provider account.
  */
 import type { UpstreamAccount } from '../../shared/upstream-account.js';
+import { isStoreUnavailable } from '../../store/store.js';
 import type { AsContext } from '../context.js';
 import { findActiveAccessToken } from '../grants.js';
 import { UpstreamError } from './provider.js';
@@ -33,8 +34,9 @@ export function createUpstreamAccount(ctx: AsContext): UpstreamAccount {
         }
         return { ok: true, provider: idp.kind, profile };
       } catch (err) {
+        if (isStoreUnavailable(err)) return { ok: false, error: 'unavailable', message: 'Storage is unreachable; retry shortly.' };
         const e = err instanceof UpstreamError ? err : new UpstreamError('server_error', 'unexpected userinfo failure', { cause: err });
-        ctx.log.warn({ event: 'upstream_profile_failed', provider: idp.kind, grantId: grant.grantId, code: e.code, reason: e.reason }, 'provider profile call failed');
+        ctx.log.warn({ event: 'upstream_profile_failed', provider: idp.kind, grantId: grant.grantId, error: e.code, reason: e.reason }, 'provider profile call failed');
         if (e.code === 'access_denied') return { ok: false, error: 'no_upstream_token', message: 'No usable token from the identity provider for this sign-in (none was issued, or it was refused or revoked). Sign in again.' };
         if (e.code === 'invalid_token') return { ok: false, error: 'refused', message: 'The identity provider refused the stored token. Sign in again.' };
         if (e.code === 'temporarily_unavailable') return { ok: false, error: 'unavailable', message: 'The identity provider could not be reached; retry shortly.' };

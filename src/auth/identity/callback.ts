@@ -33,7 +33,7 @@ export function callbackRouter(ctx: AsContext, completion: SignInCompletion, onE
       const e = err instanceof UpstreamError ? err : new UpstreamError('server_error', 'provider completion failed', { cause: err });
       const taken = await takeInteraction(ctx, pending.handle);
       const level = e.code === 'access_denied' && /refused|cancel/.test(e.reason) ? 'info' : 'warn';
-      ctx.log[level]({ event: 'upstream_sign_in_failed', provider: ctx.idp.kind, clientId: taken.clientId, code: e.code, reason: e.reason }, 'sign-in at the identity provider failed');
+      ctx.log[level]({ event: 'upstream_sign_in_failed', provider: ctx.idp.kind, clientId: taken.clientId, error: e.code, reason: e.reason }, 'sign-in at the identity provider failed');
       res.set('Referrer-Policy', 'no-referrer').redirect(303, upstreamFailureUrl(ctx, taken, e));
       return;
     }

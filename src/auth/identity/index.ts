@@ -9,9 +9,11 @@
  */
 import { Router, type ErrorRequestHandler } from 'express';
 
-import type { AsContext } from '../context.js';
+import { OIDC_KINDS } from '../../config.js';
+import { PATHS, type AsContext } from '../context.js';
 import { callbackRouter } from './callback.js';
 import { createMockIdentityProvider } from './mock.js';
+import { createOidcIdentityProvider } from './oidc.js';
 import type { IdentityProvider } from './provider.js';
 import { createCompletion } from './sign-in.js';
 
@@ -19,12 +21,12 @@ export type { IdentityProvider } from './provider.js';
 
 export function createIdentityProvider(ctx: AsContext, onError: ErrorRequestHandler): IdentityProvider {
   const kind = ctx.config.upstream.kind;
-  switch (kind) {
-    case 'mock':
-      return createMockIdentityProvider(ctx, onError);
-    default:
-      throw new Error(`UPSTREAM_IDP=${kind} is not available in this build`);
+  if (kind === 'mock') return createMockIdentityProvider(ctx, onError);
+  if (OIDC_KINDS.includes(kind)) {
+    return createOidcIdentityProvider({ config: ctx.config.upstream, redirectUri: `${ctx.issuer}${PATHS.upstreamCallback}`, log: ctx.log });
   }
+  // `github` (OAuth 2.0 without OIDC) arrives as github.ts, a sibling of oidc.ts.
+  throw new Error(`UPSTREAM_IDP=${kind} is not available in this build`);
 }
 
 /** The provider's own routes (if any) and the shared callback. */

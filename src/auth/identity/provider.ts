@@ -137,6 +137,13 @@ export interface IdentityProvider {
   refresh?(tokens: UpstreamTokens): Promise<UpstreamTokens>;
   /** The provider's view of the person, with the stored access token. Absent: no profile endpoint. */
   userinfo?(accessToken: string, subject: string): Promise<Record<string, unknown>>;
+  /**
+   * Origins the browser is sent to right after our consent page (the
+   * provider's authorization endpoint), so the page's CSP `form-action`
+   * allows the redirect that follows the form post. Known once `ready`
+   * resolved; empty for the mock (our own origin).
+   */
+  navigationOrigins?(): string[];
   /** For `/ready`: resolves when the provider can be reached. */
   ready?(): Promise<void>;
   /** Routes the provider serves itself (the mock's pages). */

@@ -42,7 +42,7 @@ export interface UpstreamStates {
   take(req: Request, state: string | undefined): Promise<PendingUpstream & { clientId: string }>;
 }
 
-export function createUpstreamStates(ctx: Pick<AsContext, 'records' | 'now' | 'log'>, sealer: Sealer): UpstreamStates {
+export function createUpstreamStates(ctx: Pick<AsContext, 'records' | 'now' | 'log' | 'issuer'>, sealer: Sealer): UpstreamStates {
   return {
     async save(state, handle, interaction, checks) {
       const now = ctx.now();
@@ -57,7 +57,7 @@ export function createUpstreamStates(ctx: Pick<AsContext, 'records' | 'now' | 'l
       const key = sha256(state);
       const record = await ctx.records.upstreamStates.get(key);
       if (!record || record.expiresAt <= ctx.now()) throw noSignInInProgress('unknown, used or expired upstream state');
-      const cookie = readBrowserCookie(req);
+      const cookie = readBrowserCookie(ctx, req);
       if (!cookie || !matchesHash(cookie, record.browserHash)) {
         ctx.log.warn({ event: 'upstream_state_foreign', clientId: record.clientId }, 'upstream callback from another browser refused');
         throw noSignInInProgress('upstream state belongs to another browser');

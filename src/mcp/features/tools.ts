@@ -81,7 +81,19 @@ const whoamiOutput = z.object({
   subject: z.string().nullable(),
   clientId: z.string().nullable(),
   scopes: z.array(z.string()),
-  expiresAt: z.number().nullable()
+  expiresAt: z.number().nullable(),
+  /** Who signed in at the identity provider (internal mode); null when unknown here. */
+  upstream: z
+    .object({
+      provider: z.string(),
+      issuer: z.string(),
+      subject: z.string(),
+      email: z.string().optional(),
+      emailVerified: z.boolean().optional(),
+      name: z.string().optional(),
+      login: z.string().optional()
+    })
+    .nullable()
 });
 const adminStatsOutput = z.object({
   uptimeSeconds: z.number(),
@@ -275,19 +287,48 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
     },
     async (ctx: ServerContext) => {
       const auth = ctx.http?.authInfo;
+      const upstream = auth?.token && env.upstream ? ((await env.upstream.identity(auth.token)) ?? null) : null;
       const who = {
         authenticated: auth !== undefined,
         subject: subjectOf(auth) ?? null,
         clientId: auth?.clientId ?? null,
         scopes: auth?.scopes ?? [],
-        expiresAt: auth?.expiresAt ?? null
+        expiresAt: auth?.expiresAt ?? null,
+        upstream
       };
-      const summary = !auth
+      let summary = !auth
         ? 'Anonymous: authorization is not enabled on this server.'
         : auth.extra?.['transport'] === 'stdio'
           ? `You are the local user ${who.subject} (stdio: no OAuth; the identity is the account that started the server).`
           : `You are ${who.subject ?? '(no subject)'} via client ${who.clientId}.`;
+      if (upstream && upstream.provider !== 'mock') {
+        summary += ` Signed in at ${upstream.provider} (${upstream.issuer}) as ${upstream.name ?? upstream.login ?? upstream.email ?? upstream.subject}${upstream.email ? ` <${upstream.email}>` : ''}, subject ${upstream.subject}.`;
+      }
       return { content: [{ type: 'text', text: summary }], structuredContent: who };
+    }
+  );
+
+  server.registerTool(
+    'upstreamProfile',
+    {
+      title: 'Profile at the identity provider',
+      description:
+        'Calls the identity provider’s userinfo endpoint (GitHub: /user) for you, server-side, with the provider token stored (sealed) for this sign-in, refreshed when needed. The provider token itself is never returned.',
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: true },
+      icons: ICONS.user
+    },
+    async (ctx: ServerContext) => {
+      const token = ctx.http?.authInfo?.token;
+      if (!token) return { content: [{ type: 'text', text: 'Authorization is not enabled on this server: there is no sign-in to look up.' }], isError: true };
+      if (!env.upstream) {
+        return { content: [{ type: 'text', text: 'The identity provider is reached by the authorization server, which runs in another process here (external mode).' }], isError: true };
+      }
+      const result = await env.upstream.profile(token);
+      if (!result.ok) return { content: [{ type: 'text', text: result.message }], structuredContent: { error: result.error }, isError: true };
+      return {
+        content: [{ type: 'text', text: JSON.stringify(result.profile) }],
+        structuredContent: { provider: result.provider, profile: result.profile }
+      };
     }
   );
 
