@@ -57,7 +57,8 @@ describe('catalogue tools', () => {
       subject: 'alice',
       clientId: 'test-client',
       scopes: ['mcp', 'mcp:admin'],
-      expiresAt: me.result.structuredContent.expiresAt
+      expiresAt: me.result.structuredContent.expiresAt,
+      upstream: null
     });
     const anon = await call(app, 'whoami', {});
     assert.equal(anon.result.structuredContent.authenticated, false);
