@@ -311,6 +311,10 @@ describe('faults are rate limited per user', () => {
     assert.match(result.content[0].text, /fault budget \(3 per minute\) is used up/);
     const handlerKind = messagesOf({ headers: new Headers({ 'content-type': 'application/json' }), body: await (await call('carol', { kind: 'tool-error' })).text() })[0]!.result;
     assert.match(handlerKind.content[0].text, /fault budget/);
+    const large = await fetch(app.mcpUrl, { method: 'POST', headers: modernHeaders('tools/call', 'largeResult', { authorization: 'Bearer test:carol' }), body: JSON.stringify(modernRequest(1, 'tools/call', { name: 'largeResult', arguments: { sizeBytes: 1024 } })) });
+    const largeResult = messagesOf({ headers: large.headers, body: await large.text() })[0]!.result;
+    assert.equal(largeResult.isError, true);
+    assert.match(largeResult.content[0].text, /largeResult not run: this user's budget/);
     assert.equal((await call('dave', { kind: 'http-500' })).status, 500);
   });
 

@@ -7,6 +7,7 @@
 import type { CallToolResult, ContentBlock, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
+import { subjectOf } from '../features/env.js';
 import { BENCH_ICONS } from './media.js';
 import { clamp } from './limits.js';
 import type { ClientTestingServices } from './services.js';
@@ -50,17 +51,25 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
+/** Large results and floods cost like faults: they count against the same per-user budget. */
+async function overBudget(bench: ClientTestingServices, ctx: ServerContext, tool: string): Promise<CallToolResult | undefined> {
+  if (await bench.faults.take(subjectOf(ctx.http?.authInfo) ?? '')) return undefined;
+  return { isError: true, content: [{ type: 'text', text: `${tool} not run: this user's budget (${bench.limits.faultsPerMinute} faults, large results and floods per minute) is used up; retry in ${bench.faults.retryAfterSeconds()} s.` }] };
+}
+
 export function registerLarge(server: McpServer, bench: ClientTestingServices): void {
   server.registerTool(
     'largeResult',
     {
       title: 'Large result',
-      description: `Returns sizeBytes of text in \`blocks\` blocks (at most ${MAX_BLOCKS}), optionally with structuredContent nested \`depth\` levels deep. Sizes are clamped to the server's maximum (CLIENT_TEST_MAX_RESULT_BYTES, 10 MiB by default).`,
+      description: `Returns sizeBytes of text in \`blocks\` blocks (at most ${MAX_BLOCKS}), optionally with structuredContent nested \`depth\` levels deep. Sizes are clamped to the server's maximum (CLIENT_TEST_MAX_RESULT_BYTES, 10 MiB by default); calls count against the per-user fault budget.`,
       inputSchema: largeInput,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       icons: BENCH_ICONS
     },
-    async ({ sizeBytes, blocks, depth }): Promise<CallToolResult> => {
+    async ({ sizeBytes, blocks, depth }, ctx: ServerContext): Promise<CallToolResult> => {
+      const refused = await overBudget(bench, ctx, 'largeResult');
+      if (refused) return refused;
       const size = clamp(sizeBytes, blocks, bench.limits.maxResultBytes);
       return { content: largeBlocks(size, blocks), ...(depth > 0 ? { structuredContent: nested(depth) } : {}) };
     }
@@ -78,6 +87,8 @@ export function registerLarge(server: McpServer, bench: ClientTestingServices): 
     async ({ count, withTotal, intervalMs }, ctx: ServerContext): Promise<CallToolResult> => {
       const token = ctx.mcpReq._meta?.progressToken;
       if (token === undefined) return { isError: true, content: [{ type: 'text', text: 'progressFlood needs a progressToken in the request _meta (ask your client to report progress).' }] };
+      const refused = await overBudget(bench, ctx, 'progressFlood');
+      if (refused) return refused;
       const pause = count * intervalMs > bench.limits.maxDurationMs ? Math.floor(bench.limits.maxDurationMs / count) : intervalMs;
       for (let i = 1; i <= count; i++) {
         await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: i, ...(withTotal ? { total: count } : {}), message: `${i}/${withTotal ? count : '?'}` } });
