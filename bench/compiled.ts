@@ -6,6 +6,7 @@
  * compiled alike, into bench/.build (tsconfig.bench.json).
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -19,6 +20,9 @@ export function compileForBench(): void {
   // typescript's `exports` hide bin/tsc; its package.json is exported.
   const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.bench.json'], { stdio: 'inherit' });
+  // The server finds the project's skills/ folder relative to its compiled
+  // module (src/mcp/extensions/skills): from bench/.build/src that is bench/.build/skills.
+  if (!existsSync(join(BUILD_DIR, 'skills'))) symlinkSync('../../skills', join(BUILD_DIR, 'skills'), 'dir');
   built = true;
 }
 

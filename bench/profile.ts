@@ -38,7 +38,7 @@ async function profileOne(path: 'session' | 'stateless'): Promise<string> {
     env: { ...process.env, PORT: String(port), AUTH_MODE: 'internal', LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000' },
     stdio: ['ignore', 'ignore', 'inherit']
   });
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     try {
       const res = await fetch(FLOOR ? `${base}/mcp` : `${base}/health`);

@@ -16,7 +16,7 @@ import express, { type RequestHandler } from 'express';
 import { checkAuthorizationServerConfig, createAuthorizationServer, type AuthorizationServer } from './auth/index.js';
 import { legacySseUrlFor, type Config } from './config.js';
 import { createHttpBasics, finalErrorHandler } from './http/basics.js';
-import { createDirectRoute } from './http/direct.js';
+import { createDirectRoute, expressNodeClasses } from './http/direct.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadReferenceSkills } from './mcp/extensions/skills/index.js';
 import { createMcpResourceServer, type McpResourceServer, type McpTimingOptions } from './mcp/index.js';
@@ -63,7 +63,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1', 'Cache-Control': 'no-store' });
     res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The server is starting' }));
   };
-  const httpServer = http.createServer((req, res) => handle(req, res));
+  // The app exists before the listener so that requests are born with its
+  // request/response prototypes (src/http/direct.ts); its routes come later.
+  const app = express();
+  const httpServer = http.createServer(expressNodeClasses(app), (req, res) => handle(req, res));
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => {
@@ -90,7 +93,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const store = options.store ?? (await createStore(config, logger));
   const metrics = createMetrics();
   const checks: ReadinessCheck[] = [{ name: 'storage', check: () => store.ping() }];
-  const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy === '' ? false : config.trustProxy);
   const basics = createHttpBasics(config, logger, metrics);

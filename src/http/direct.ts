@@ -14,7 +14,8 @@
  * `/mcp/` with a trailing slash) is not taken here and goes through the app,
  * which mounts the same steps.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 import type { ErrorRequestHandler, Express, NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -49,8 +50,9 @@ export function createDirectRoute(app: Express, route: DirectRoute, before: read
     const res = rawRes as Response;
     req.res = res;
     res.req = req;
-    Object.setPrototypeOf(req, app.request);
-    Object.setPrototypeOf(res, app.response);
+    // Already so when the server builds its requests with expressNodeClasses(app).
+    if (Object.getPrototypeOf(req) !== app.request) Object.setPrototypeOf(req, app.request);
+    if (Object.getPrototypeOf(res) !== app.response) Object.setPrototypeOf(res, app.response);
     if (!res.locals) res.locals = Object.create(null) as Response['locals'];
     req.originalUrl ??= url;
     req.baseUrl = '';
@@ -80,4 +82,26 @@ export function createDirectRoute(app: Express, route: DirectRoute, before: read
     next();
     return true;
   };
+}
+
+/**
+ * `IncomingMessage` / `ServerResponse` classes for `http.createServer` whose
+ * instances are born with the app's request and response prototypes.
+ * Express (`app.handle`) and the direct route otherwise re-prototype both
+ * objects on every request; V8 then moves each to a fresh hidden class, which
+ * costs the call itself and makes every later property access on them slower
+ * (the direct route's dispatch was 2% of the busy time in a profile of the
+ * 2025 session path, docs/performance.md). Setting the prototype an object
+ * already has is free, so the app's own `setPrototypeOf` becomes a no-op.
+ */
+export function expressNodeClasses(app: Express): { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
+  function AppRequest(this: IncomingMessage, socket: Socket) {
+    IncomingMessage.call(this, socket);
+  }
+  AppRequest.prototype = app.request;
+  function AppResponse(this: ServerResponse, req: IncomingMessage, options?: unknown) {
+    (ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options?: unknown) => void).call(this, req, options);
+  }
+  AppResponse.prototype = app.response;
+  return { IncomingMessage: AppRequest as unknown as typeof IncomingMessage, ServerResponse: AppResponse as unknown as typeof ServerResponse };
 }

@@ -2,7 +2,8 @@
  * src/http/direct.ts: the steps of one endpoint run without Express's router,
  * on a real `node:http` server, with Express's request/response helpers, the
  * app's error handler for thrown and rejected steps, and every request it
- * does not take left to the app.
+ * does not take left to the app; and a server whose requests are born with
+ * the app's prototypes (`expressNodeClasses`).
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -11,12 +12,14 @@ import { after, before, describe, it } from 'node:test';
 
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 
-import { createDirectRoute } from '../../src/http/direct.js';
+import { createDirectRoute, expressNodeClasses } from '../../src/http/direct.js';
 
 describe('direct route', { timeout: 10_000 }, () => {
   let server: Server;
   let base: string;
   const seen: string[] = [];
+  /** For each request, whether it arrived with the app's prototypes already. */
+  const bornExpress: boolean[] = [];
 
   before(async () => {
     const app = express();
@@ -41,7 +44,8 @@ describe('direct route', { timeout: 10_000 }, () => {
     };
     app.use((_req, res) => res.status(200).send('from the app'));
     const direct = createDirectRoute(app, { path: '/x', methods: { POST: [first, answer], DELETE: [rejects] } }, [mark], onError);
-    server = createServer((req, res) => {
+    server = createServer(expressNodeClasses(app), (req, res) => {
+      bornExpress.push(Object.getPrototypeOf(req) === app.request && Object.getPrototypeOf(res) === app.response);
       if (!direct(req, res)) app(req, res);
     });
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
@@ -73,5 +77,10 @@ describe('direct route', { timeout: 10_000 }, () => {
       const res = await fetch(`${base}${path}`, { method });
       assert.equal(await res.text(), 'from the app', `${method} ${path}`);
     }
+  });
+
+  it('builds requests and responses with the app prototypes from the start (expressNodeClasses)', () => {
+    assert.ok(bornExpress.length > 0);
+    assert.ok(bornExpress.every(Boolean), 'every request and response was born with the app prototypes');
   });
 });
