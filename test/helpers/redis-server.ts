@@ -23,6 +23,16 @@ export interface TestRedis {
   start(): Promise<void>;
   /** `stop()` then `start()`. */
   restart(): Promise<void>;
+  /** Kills the server with SIGKILL (a crash: no shutdown save); `start` brings it back on the same port and directory. */
+  crash(): Promise<void>;
+}
+
+export interface TestRedisOptions {
+  /**
+   * Persistence: an append-only file in `dir` with this fsync policy (the
+   * default is no persistence at all). A restart reads the file back.
+   */
+  aof?: { dir: string; appendfsync: 'always' | 'everysec' | 'no' };
 }
 
 const READY_TIMEOUT_MS = 10_000;
@@ -45,13 +55,13 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-export async function startTestRedis(): Promise<TestRedis> {
+export async function startTestRedis(options: TestRedisOptions = {}): Promise<TestRedis> {
   const external = process.env.REDIS_URL;
   if (external) {
     const refuse = async () => {
       throw new Error('test redis: cannot stop or start an external REDIS_URL server');
     };
-    return { url: external, canRestart: false, stop: async () => undefined, start: refuse, restart: refuse };
+    return { url: external, canRestart: false, stop: async () => undefined, start: refuse, restart: refuse, crash: refuse };
   }
 
   const port = await freePort();
@@ -62,7 +72,10 @@ export async function startTestRedis(): Promise<TestRedis> {
 
   async function start(): Promise<void> {
     if (child) return;
-    const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning'], {
+    const persistence = options.aof
+      ? ['--appendonly', 'yes', '--appendfsync', options.aof.appendfsync, '--dir', options.aof.dir]
+      : ['--appendonly', 'no'];
+    const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--protected-mode', 'no', '--loglevel', 'warning'], {
       stdio: ['ignore', 'ignore', 'pipe']
     });
     child = proc;
@@ -100,6 +113,15 @@ export async function startTestRedis(): Promise<TestRedis> {
       await stop();
     },
     start,
+    crash: async () => {
+      const proc = child;
+      if (!proc) return;
+      child = undefined;
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>(resolve => proc.once('exit', () => resolve()));
+      proc.kill('SIGKILL');
+      await exited;
+    },
     restart: async () => {
       await stop();
       await start();
