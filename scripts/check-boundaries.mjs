@@ -7,6 +7,11 @@
 // Inside src/mcp, each protocol extension lives in its own folder under
 // src/mcp/extensions/ and reaches nothing of the catalogue or the transports;
 // the catalogue (src/mcp/features) does not reach the extensions either.
+//
+// The MCP Apps gallery (src/gallery) mounts packages that bundle another SDK
+// version: it reaches nothing of the MCP server, the AS or the RS, nothing
+// but the composition root reaches it, and no file imports an example-app
+// package (src/gallery loads them by path from gallery/node_modules).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 
@@ -17,8 +22,12 @@ const rules = [
   { from: 'rs', forbidden: ['auth'] },
   { from: 'validators', forbidden: ['auth', 'mcp', 'rs'] },
   { from: 'mcp/extensions', forbidden: ['auth', 'rs', 'mcp/features', 'mcp/http'] },
-  { from: 'mcp/features', forbidden: ['mcp/extensions'] }
+  { from: 'mcp/features', forbidden: ['mcp/extensions'] },
+  { from: 'gallery', forbidden: ['auth', 'rs', 'mcp', 'validators', 'store', 'cli', 'ops'] },
+  ...['auth', 'rs', 'mcp', 'validators', 'store', 'cli', 'ops', 'http', 'shared'].map(from => ({ from, forbidden: ['gallery'] }))
 ];
+/** The ext-apps example servers on npm (gallery/package.json). */
+const EXAMPLE_APP_PACKAGE = /^@modelcontextprotocol\/server-/;
 
 /** Does `path` (relative to src, '/'-separated) lie in `area` ('mcp' or 'mcp/extensions')? */
 const inArea = (path, area) => path === area || path.startsWith(`${area}/`);
@@ -34,8 +43,13 @@ let bad = 0;
 for (const file of files(root)) {
   const path = relative(root, file).split(sep).join('/');
   const applicable = rules.filter(r => inArea(path, r.from));
-  if (applicable.length === 0) continue;
   const src = readFileSync(file, 'utf8');
+  for (const m of src.matchAll(/(?:from|import)\s*\(?\s*['"]([^.'"][^'"]*)['"]/g)) {
+    if (EXAMPLE_APP_PACKAGE.test(m[1])) {
+      console.error(`${relative('.', file)}: imports ${m[1]} (example-app packages are loaded by src/gallery from gallery/node_modules, never imported)`);
+      bad++;
+    }
+  }
   for (const m of src.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
     const target = relative(root, resolve(dirname(file), m[1])).split(sep).join('/');
     for (const rule of applicable) {

@@ -9,6 +9,8 @@
 //                          works on a fresh clone even without `npm ci` first)
 //   tools/conformance      `npm --prefix tools/conformance ci`: the pinned
 //                          official conformance suite and its Node 22 binary
+//   gallery                `npm --prefix gallery ci`: the MCP Apps example
+//                          servers the gallery mounts at /<slug>/mcp
 //   redis-server           apt (always: even with REDIS_URL, the Redis Cluster
 //                          suite starts its own six nodes)
 //   redis-cli              apt redis-tools (the cluster suite creates the
@@ -94,6 +96,25 @@ function ensureConformance() {
   if (still) throw new Missing(`${still} still missing after \`npm --prefix tools/conformance ci\``);
 }
 
+const GALLERY = join(ROOT, 'gallery');
+
+/** The gallery's packages are installed as gallery/package-lock.json pins them. */
+function galleryInstalled() {
+  const lock = join(GALLERY, 'package-lock.json');
+  const installed = join(GALLERY, 'node_modules', '.package-lock.json');
+  if (!existsSync(installed)) return false;
+  const want = JSON.parse(readFileSync(lock, 'utf8')).packages ?? {};
+  const have = JSON.parse(readFileSync(installed, 'utf8')).packages ?? {};
+  // Optional packages are other platforms' native binaries: npm skips them here.
+  return Object.entries(want).every(([path, p]) => path === '' || p.optional === true || have[path]?.version === p.version);
+}
+
+function ensureGallery() {
+  if (galleryInstalled()) return;
+  if (!mayInstall) fail('the MCP Apps gallery packages (gallery/node_modules) are', 'npm --prefix gallery ci');
+  run('npm', ['--prefix', GALLERY, 'ci', '--no-audit', '--no-fund']);
+}
+
 // ---- Debian packages -------------------------------------------------------
 
 /** Each system dependency: the package that provides it and where the tests look. */
@@ -146,6 +167,7 @@ function ensureSystemPackages() {
 export function ensureTestDependencies() {
   ensureNodeModules();
   ensureConformance();
+  ensureGallery();
   ensureSystemPackages();
 }
 

@@ -18,14 +18,18 @@ import { legacySseUrlFor, type Config } from './config.js';
 import { createHttpBasics, finalErrorHandler } from './http/basics.js';
 import { createDirectRoute, expressNodeClasses } from './http/direct.js';
 import { createLogger, type Logger } from './logger.js';
+import { createGallery, GALLERY_APPS, galleryAppUrl, resolveGalleryPackage } from './gallery/index.js';
+import { mcpCors } from './http/cors.js';
+import { hostOriginGuard } from './http/host-origin.js';
 import { loadReferenceSkills } from './mcp/extensions/skills/index.js';
+import { SERVER_INFO } from './mcp/server.js';
 import { createMcpResourceServer, type McpResourceServer, type McpTimingOptions } from './mcp/index.js';
 import { serveMcpOverStdio, type RunningStdioServer } from './mcp/stdio.js';
 import { createAdminEndpoint } from './cli/admin-endpoint.js';
 import { createOpsRouter, type ReadinessCheck } from './ops/health.js';
-import { createLandingRouter } from './ops/landing.js';
+import { createLandingRouter, type GalleryListing } from './ops/landing.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
-import { createProtectedResource } from './rs/index.js';
+import { createAdditionalProtectedResource, createProtectedResource } from './rs/index.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/store.js';
 import { createExternalValidator } from './validators/external.js';
@@ -103,7 +107,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // path sets are disjoint, so the order changes nothing else).
   const late: RequestHandler[] = [
     createOpsRouter({ checks, metrics }),
-    createLandingRouter({ config, storeKind: store.kind }),
+    createLandingRouter({ config, storeKind: store.kind, gallery: galleryListing(config) }),
     createAdminEndpoint({ store, logger, token: config.adminToken })
   ];
 
@@ -114,7 +118,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       config,
       store,
       logger: logger.child({ component: 'as' }),
-      onTokensIssued: grantType => metrics.tokensIssued.inc({ grant_type: grantType })
+      onTokensIssued: grantType => metrics.tokensIssued.inc({ grant_type: grantType }),
+      additionalResources: galleryProtected(config) ? GALLERY_APPS.map(a => galleryAppUrl(config.baseUri, a.slug)) : []
     });
     late.push(as.router);
     closers.push(() => as!.close());
@@ -149,6 +154,42 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       metrics.gauge('introspection_cache_hits_total', 'Token checks answered from the introspection cache', () => stats().cacheHits ?? 0);
     }
     if (validator.ready) checks.push({ name: 'authorization_server', check: () => validator.ready!() });
+  }
+
+  // The MCP Apps gallery at /<slug>/mcp (src/gallery), after every other route.
+  if (config.mode !== 'auth_server') {
+    if (!config.exampleApps.public && !as) {
+      logger.warn('the MCP Apps gallery (/<slug>/mcp) is not served in external mode unless EXAMPLE_APPS_PUBLIC=true (its apps are resources only this process\'s authorization server issues tokens for)');
+    } else {
+      const guard = hostOriginGuard({ baseUri: config.baseUri, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins });
+      const cors = mcpCors();
+      const gallery = createGallery({
+        logger: logger.child({ component: 'gallery' }),
+        version: SERVER_INFO.version,
+        maxBodyBytes: config.maxBodyBytes,
+        systemMonitorReal: config.exampleApps.systemMonitorReal,
+        debugLogFile: config.exampleApps.debugLogFile,
+        guard: (req, res, next) => guard(req, res, err => (err === undefined ? cors(req, res, next) : next(err))),
+        authenticate: config.exampleApps.public
+          ? undefined
+          : galleryApp => {
+              // Each app is a protected resource of its own: a token's audience is its URL.
+              const resource = galleryAppUrl(config.baseUri, galleryApp.slug);
+              const protectedApp = createAdditionalProtectedResource({
+                config,
+                validator: createInProcessValidator({ introspect: as!.introspect, audience: resource }),
+                logger: logger.child({ component: 'rs', resource: galleryApp.slug }),
+                resource,
+                resourceName: `${galleryApp.title} (MCP Apps example)`,
+                onOutcome: (outcome, reason) => metrics.countAuthOutcome(outcome, reason)
+              });
+              late.push(protectedApp.router);
+              return protectedApp.authenticate;
+            }
+      });
+      late.push(gallery.router);
+      closers.push(() => gallery.close());
+    }
   }
 
   mcp?.mount(app);
@@ -219,5 +260,26 @@ export async function startStdioServer(config: Config, options: { logger: Logger
       await stdio.close();
       await closed;
     }
+  };
+}
+
+/** Gallery apps are OAuth-protected resources of this process's AS (internal mode, not `EXAMPLE_APPS_PUBLIC`). */
+function galleryProtected(config: Config): boolean {
+  return config.mode === 'internal' && !config.exampleApps.public;
+}
+
+/** What the landing page shows of the gallery (nothing when this process serves no MCP). */
+function galleryListing(config: Config): GalleryListing | undefined {
+  if (config.mode === 'auth_server' || (config.mode === 'external' && !config.exampleApps.public)) return undefined;
+  return {
+    public: config.exampleApps.public,
+    apps: GALLERY_APPS.map(a => ({
+      slug: a.slug,
+      title: a.title,
+      url: galleryAppUrl(config.baseUri, a.slug),
+      installed: resolveGalleryPackage(a) !== undefined,
+      offline: a.offline,
+      needsNetwork: a.needsNetwork
+    }))
   };
 }

@@ -7,6 +7,8 @@
  * Every variable, its default and its meaning is listed in README.md and
  * `.env.example`; keep the three in step.
  */
+import { devNull } from 'node:os';
+
 import { z } from 'zod';
 
 export type AuthMode = 'internal' | 'external' | 'auth_server';
@@ -82,6 +84,9 @@ const Env = z.object({
 
   CIMD_ALLOW_LOOPBACK: bool.default(false),
   ALLOWED_CLIENT_REDIRECT_URIS: z.string().default(''),
+  EXAMPLE_APPS_PUBLIC: bool.default(false),
+  EXAMPLE_APPS_SYSTEM_MONITOR_REAL: bool.default(false),
+  EXAMPLE_APPS_DEBUG_LOG_FILE: z.string().min(1).default(devNull),
   MCP_REQUEST_STATE_KEY: z.string().optional(),
   SESSION_IDLE_TIMEOUT: positiveSeconds.default(1800),
   RESOURCE_UPDATE_INTERVAL: positiveSeconds.default(10),
@@ -172,6 +177,15 @@ export interface Config {
    * patterns checked) by the authorization server.
    */
   allowedClientRedirectUris: string[];
+  /** The MCP Apps gallery at `/<slug>/mcp` (src/gallery). */
+  exampleApps: {
+    /** `EXAMPLE_APPS_PUBLIC`: serve the apps without a token (default: each is an OAuth-protected resource of its own). */
+    public: boolean;
+    /** `EXAMPLE_APPS_SYSTEM_MONITOR_REAL`: system-monitor reports this machine (default: a simulated one). */
+    systemMonitorReal: boolean;
+    /** `EXAMPLE_APPS_DEBUG_LOG_FILE`: where the debug app appends its event log (default: the null device). */
+    debugLogFile: string;
+  };
   requestStateKey?: string;
   /** MCP side: session lifetime, demo activity intervals, and how instances reach each other. */
   mcp: {
@@ -351,6 +365,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     maxBodyBytes: e.MAX_BODY_BYTES,
     cimdAllowLoopback: e.CIMD_ALLOW_LOOPBACK,
     allowedClientRedirectUris: e.ALLOWED_CLIENT_REDIRECT_URIS.split(/[\s,]+/).filter(Boolean),
+    exampleApps: { public: e.EXAMPLE_APPS_PUBLIC, systemMonitorReal: e.EXAMPLE_APPS_SYSTEM_MONITOR_REAL, debugLogFile: e.EXAMPLE_APPS_DEBUG_LOG_FILE },
     requestStateKey: e.MCP_REQUEST_STATE_KEY,
     mcp: {
       sessionIdleSeconds: e.SESSION_IDLE_TIMEOUT,

@@ -53,6 +53,12 @@ export interface AuthorizationServerOptions {
   now?: () => number;
   /** Called once per successful token response (metrics). */
   onTokensIssued?: (grantType: 'authorization_code' | 'refresh_token') => void;
+  /**
+   * More resources (RFC 8707) this AS issues tokens for, beside the MCP and
+   * legacy SSE URLs: the gallery apps' `/<slug>/mcp` URLs. A token's `aud`
+   * is the one resource it was requested for.
+   */
+  additionalResources?: readonly string[];
 }
 
 export interface AuthorizationServer {
@@ -122,7 +128,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     now: options.now ?? Date.now,
     issuer: config.issuer,
     resource: config.mcpUrl,
-    resources: [config.mcpUrl, config.legacySseUrl],
+    resources: [config.mcpUrl, config.legacySseUrl, ...(options.additionalResources ?? [])],
     records: createRecords(store, key => logger.error({ event: 'corrupt_record', key: key.split(':').slice(0, 2).join(':') }, 'stored record failed validation; treated as absent')),
     resourceServerClient: rs ? { clientId: rs.clientId, secretHash: sha256(rs.clientSecret) } : undefined,
     redirectUriAllowlist: buildRedirectUriAllowlist(config.allowedClientRedirectUris),

@@ -6,7 +6,8 @@
  * - `html` is a tagged template that escapes every interpolated value unless
  *   it is already `SafeHtml` (built by `html` itself). Nothing from a request
  *   reaches a page any other way.
- * - Every page gets a strict CSP: no script at all, styles only by nonce,
+ * - Every page gets a strict CSP: no script at all (except a page's own
+ *   constant `script`, by nonce: the landing page's copy buttons), styles only by nonce,
  *   `frame-ancestors 'none'` (plus X-Frame-Options DENY for old browsers),
  *   `form-action` limited to this origin and, where a form may end in a
  *   redirect to the client, that redirect URI's origin (browsers apply
@@ -59,9 +60,11 @@ export interface PageOptions {
   layout?: 'card' | 'wide';
   /** Footer text. Default: the demo authorization server's. */
   footer?: string;
+  /** A script run at the end of the page (a constant of this code base, never built from input), allowed by nonce. */
+  script?: string;
 }
 
-export function sendPage(res: Response, { title, body, status = 200, formTargets = [], layout = 'card', footer = 'MCP Feature Reference Server · demo authorization server' }: PageOptions): void {
+export function sendPage(res: Response, { title, body, status = 200, formTargets = [], layout = 'card', footer = 'MCP Feature Reference Server · demo authorization server', script }: PageOptions): void {
   const nonce = randomBytes(16).toString('base64');
   const formAction = ["'self'", ...formTargets.filter(o => ORIGIN.test(o))].join(' ');
   res
@@ -70,7 +73,7 @@ export function sendPage(res: Response, { title, body, status = 200, formTargets
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
       Pragma: 'no-cache',
-      'Content-Security-Policy': `default-src 'none'; style-src 'nonce-${nonce}'; img-src data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+      'Content-Security-Policy': `default-src 'none'; style-src 'nonce-${nonce}';${script ? ` script-src 'nonce-${nonce}';` : ''} img-src data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
       'X-Frame-Options': 'DENY',
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
@@ -91,6 +94,7 @@ export function sendPage(res: Response, { title, body, status = 200, formTargets
 ${body.value}
 </main>
 <footer>${escapeHtml(footer)}</footer>
+${script ? `<script nonce="${nonce}">${script.replace(/<\//g, '<\\/')}</script>` : ''}
 </body>
 </html>`
     );
@@ -140,6 +144,11 @@ ul.names{display:flex;flex-wrap:wrap;gap:.4rem;list-style:none;padding:0;margin:
 ul.names li code{display:inline-block;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:.1rem .45rem}
 .plain{margin:.35rem 0;padding-left:1.25rem}
 .plain li{margin:.2rem 0}
+.gallery{list-style:none;padding:0;margin:.35rem 0}
+.gallery li{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;padding:.35rem 0;border-top:1px solid var(--line)}
+.gallery li:first-child{border-top:0}
+.gallery code{overflow-wrap:anywhere}
+button.copy{min-height:32px;padding:.2rem .7rem;font-size:.85rem}
 @media (min-width:48rem){.plain.cols{columns:2;column-gap:2rem}.plain.cols li{break-inside:avoid}}
 `;
 

@@ -4,7 +4,8 @@
  * catalogue, the mode it runs in, and links to its metadata documents.
  *
  * Rendered with the shared page template (src/http/html.ts), so it has the
- * same security headers as the AS pages: strict CSP without any script,
+ * same security headers as the AS pages: strict CSP (no script but the
+ * gallery's copy buttons, one constant script allowed by nonce),
  * styles by nonce, no framing, no referrer, `Cache-Control: no-store`. Every
  * value on it is escaped by the `html` template. Nothing on it is secret:
  * the URLs and names are all public metadata.
@@ -85,11 +86,43 @@ export const DEFAULT_FEATURES: FeatureCatalogue = {
   ]
 };
 
+/** The MCP Apps gallery as the page lists it (src/gallery). */
+export interface GalleryListing {
+  /** Served without a token (`EXAMPLE_APPS_PUBLIC`). */
+  public: boolean;
+  apps: Array<{ slug: string; title: string; url: string; installed: boolean; offline: 'full' | 'partial'; needsNetwork?: string }>;
+}
+
 export interface LandingOptions {
   config: Config;
   /** `store.kind` of the running server. */
   storeKind: 'memory' | 'redis';
   features?: FeatureCatalogue;
+  gallery?: GalleryListing;
+}
+
+/** The copy buttons: the URL to copy is the button's `data-copy`. */
+const COPY_SCRIPT = `for (const b of document.querySelectorAll('button[data-copy]')) {
+  b.addEventListener('click', () => {
+    navigator.clipboard.writeText(b.dataset.copy).then(
+      () => { b.textContent = 'Copied'; setTimeout(() => { b.textContent = 'Copy'; }, 1500); },
+      () => { b.textContent = 'Copy failed'; }
+    );
+  });
+}`;
+
+function galleryPage(gallery: GalleryListing): SafeHtml {
+  return html`<h2 id="gallery">MCP Apps gallery</h2>
+<p>The example apps of the <a href="https://github.com/modelcontextprotocol/ext-apps">ext-apps</a> project, one MCP server each, for every protocol revision above (Streamable HTTP). ${
+    gallery.public
+      ? html`They are public here: no token needed.`
+      : html`Each is an OAuth-protected resource of its own: a client discovers the authorization server from the <code>401</code> and asks for a token for that URL.`
+  }</p>
+<ul class="gallery">${gallery.apps.map(
+    a => html`<li><strong>${a.title}</strong> <code>${a.url}</code> <button type="button" class="copy" data-copy="${a.url}" aria-label="${`Copy the URL of ${a.title}`}">Copy</button>${
+      a.installed ? '' : html` <span class="muted">(not installed: <code>npm --prefix gallery ci</code>)</span>`
+    }${a.needsNetwork ? html` <span class="muted">· needs the network for ${a.needsNetwork}</span>` : ''}</li>`
+  )}</ul>`;
 }
 
 /** The revisions this server answers: 2026-07-28 (stateless) plus every revision the SDK negotiates for sessions. */
@@ -168,6 +201,7 @@ ${names(features.prompts)}
 <ul class="plain">${features.capabilities.map(c => html`<li>${c}</li>`)}</ul>`
     : ''
 }
+${servesMcp && options.gallery ? galleryPage(options.gallery) : ''}
 <h2 id="metadata">Metadata and operations</h2>
 <ul class="plain">
 ${servesMcp ? html`<li><a href="${prm}">Protected resource metadata</a> (RFC 9728)</li>` : ''}
@@ -179,7 +213,7 @@ ${servesAs ? html`<li><a href="${asMetadata}">Authorization server metadata</a> 
 export function createLandingRouter(options: LandingOptions): Router {
   const router = Router();
   router.get('/', (_req, res) => {
-    sendPage(res, { title: 'MCP Feature Reference Server', body: page(options), layout: 'wide', footer: 'MCP Feature Reference Server' });
+    sendPage(res, { title: 'MCP Feature Reference Server', body: page(options), layout: 'wide', footer: 'MCP Feature Reference Server', ...(options.gallery ? { script: COPY_SCRIPT } : {}) });
   });
   return router;
 }

@@ -96,3 +96,44 @@ export function createProtectedResource(options: ProtectedResourceOptions): Prot
     legacySseResourceMetadataUrl: legacy.resourceMetadataUrl
   };
 }
+
+export interface AdditionalResourceOptions {
+  config: Config;
+  /** Accepts only tokens whose audience is `resource`. */
+  validator: TokenValidator;
+  logger: Logger;
+  /** The resource's canonical URL, e.g. `BASE_URI/<slug>/mcp`. */
+  resource: string;
+  resourceName: string;
+  onOutcome?: (outcome: GateOutcome, reason: string) => void;
+}
+
+/**
+ * Another protected resource on this origin (a gallery app's `/<slug>/mcp`):
+ * its own RFC 9728 document at `/.well-known/oauth-protected-resource/<path>`
+ * (`resource` = its URL, never the root fallback) and its own bearer gate,
+ * whose challenges name that document. Scope `mcp`; no tool needs more.
+ */
+export function createAdditionalProtectedResource(options: AdditionalResourceOptions): { router: Router; authenticate: RequestHandler; resourceMetadataUrl: string } {
+  const { config, validator, logger, resource } = options;
+  const resourceMetadataUrl = protectedResourceMetadataUrl(resource);
+  const router = createProtectedResourceMetadataRouter({
+    resource,
+    authorizationServers: [config.issuer],
+    scopesSupported: [BASE_SCOPE],
+    resourceName: options.resourceName,
+    rootFallback: false
+  });
+  const authenticate = createBearerGate({
+    validator,
+    resource,
+    resourceMetadataUrl,
+    scope: BASE_SCOPE,
+    toolScopes: {},
+    impliedScopes: IMPLIED_SCOPES,
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+    onOutcome: options.onOutcome
+  });
+  return { router, authenticate, resourceMetadataUrl };
+}

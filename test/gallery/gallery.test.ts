@@ -1,0 +1,205 @@
+/**
+ * The MCP Apps gallery at /<slug>/mcp, through the real app on port 0 and
+ * the SDK v2 client, with the example-app packages from gallery/node_modules:
+ *
+ * - by default each app is a protected resource of its own: 401 naming its
+ *   RFC 9728 document, the SDK client's OAuth flow gets a token for that URL
+ *   (consent and demo IdP driven over HTTP), then lists and calls the app in
+ *   both eras; tokens for /mcp and for the app are not interchangeable;
+ * - EXAMPLE_APPS_PUBLIC=true: no token needed;
+ * - system-monitor reports a simulated machine unless the operator opts in;
+ * - an unknown slug is a JSON-RPC error with HTTP 404;
+ * - the landing page lists every app with a copy button.
+ */
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { after, before, describe, it } from 'node:test';
+
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+
+import { startServer, type RunningServer } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { GALLERY_APPS, resolveGalleryPackage } from '../../src/gallery/index.js';
+import { createLogger } from '../../src/logger.js';
+import { TestOAuthProvider } from '../e2e/support.js';
+import { obtainTokens, OAuthBrowser } from '../helpers/oauth.js';
+
+const APP = 'basic-vanillajs';
+const ERAS = [
+  { label: '2025-11-25', versionNegotiation: { mode: 'legacy' as const } },
+  { label: '2026-07-28', versionNegotiation: { mode: { pin: '2026-07-28' as const } } }
+];
+
+async function start(env: Record<string, string> = {}): Promise<RunningServer> {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '100000', ...env });
+  return startServer(config, { logger: createLogger('silent') });
+}
+
+const post = (url: string, body: unknown, token?: string) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body)
+  });
+const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+
+async function getTime(client: Client): Promise<string> {
+  const tools = (await client.listTools()).tools;
+  const tool = tools.find(t => t.name === 'get-time');
+  assert.ok(tool, `tools: ${tools.map(t => t.name).join(', ')}`);
+  // The MCP Apps link from the tool to its UI resource.
+  const uri = (tool._meta?.['ui'] as { resourceUri?: string } | undefined)?.resourceUri;
+  assert.ok(uri?.startsWith('ui://'));
+  const html = await client.readResource({ uri: uri! });
+  assert.match((html.contents[0] as { text: string }).text, /<html/i);
+  const result = await client.callTool({ name: 'get-time', arguments: {} });
+  return (result.content as Array<{ text: string }>)[0]!.text;
+}
+
+it('every gallery package is installed (npm --prefix gallery ci)', () => {
+  assert.deepEqual(
+    GALLERY_APPS.filter(a => !resolveGalleryPackage(a)).map(a => a.packageName),
+    []
+  );
+});
+
+describe('gallery behind OAuth (default)', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await start();
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it(`/${APP}/mcp answers 401 naming its own protected resource metadata`, async () => {
+    const url = `${server.url}/${APP}/mcp`;
+    const res = await post(url, INITIALIZE);
+    await res.body?.cancel();
+    assert.equal(res.status, 401);
+    const prmUrl = `${server.url}/.well-known/oauth-protected-resource/${APP}/mcp`;
+    assert.match(res.headers.get('www-authenticate') ?? '', new RegExp(`resource_metadata="${prmUrl.replace(/[.]/g, '\\.')}"`));
+    const prm = (await (await fetch(prmUrl)).json()) as { resource: string; authorization_servers: string[] };
+    assert.equal(prm.resource, url);
+    assert.deepEqual(prm.authorization_servers, [server.url]);
+  });
+
+  it('the SDK client signs in through OAuth for the app, then lists and calls it in both eras', async () => {
+    const url = new URL(`${server.url}/${APP}/mcp`);
+    const provider = new TestOAuthProvider('http://127.0.0.1:9/callback');
+    const first = new StreamableHTTPClientTransport(url, { authProvider: provider });
+    await assert.rejects(new Client({ name: 'gallery-test', version: '1.0.0' }).connect(first), UnauthorizedError);
+    const authorizationUrl = provider.authorizationUrls.at(-1)!;
+    // RFC 8707: the SDK asks for a token for the app's URL, from its metadata.
+    assert.equal(authorizationUrl.searchParams.get('resource'), url.href);
+    const browser = new OAuthBrowser(server.url);
+    const { fields } = await browser.openConsent(authorizationUrl.href);
+    const callback = new URL(await browser.signIn(await browser.decide(fields, 'approve'), 'alice'));
+    await first.finishAuth(callback.searchParams);
+    const token = provider.tokens()!.access_token;
+
+    for (const era of ERAS) {
+      const client = new Client({ name: 'gallery-test', version: '1.0.0' }, { versionNegotiation: era.versionNegotiation });
+      await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }));
+      assert.equal(client.getNegotiatedProtocolVersion(), era.label);
+      assert.match(client.getServerVersion()!.name, /Basic MCP App Server/);
+      const time = await getTime(client);
+      assert.ok(Math.abs(Date.parse(time) - Date.now()) < 60_000, time);
+      await client.close();
+    }
+
+    // The token's audience is the app's URL: /mcp refuses it, and the app refuses a token for /mcp.
+    const atMcp = await post(`${server.url}/mcp`, INITIALIZE, token);
+    await atMcp.body?.cancel();
+    assert.equal(atMcp.status, 401);
+    const mcpToken = (await obtainTokens(server.url, { scope: 'mcp' })).accessToken;
+    const atApp = await post(url.href, INITIALIZE, mcpToken);
+    await atApp.body?.cancel();
+    assert.equal(atApp.status, 401);
+    const otherApp = await post(`${server.url}/basic-react/mcp`, INITIALIZE, token);
+    await otherApp.body?.cancel();
+    assert.equal(otherApp.status, 401);
+  });
+
+  it('an unknown slug is a JSON-RPC error with HTTP 404, token or not', async () => {
+    for (const path of ['/no-such-app/mcp', '/mcp/mcp', '/.well-known/mcp']) {
+      const res = await post(`${server.url}${path}`, INITIALIZE);
+      assert.equal(res.status, 404, path);
+      const body = (await res.json()) as { jsonrpc: string; error: { code: number; message: string }; id: null };
+      assert.equal(body.jsonrpc, '2.0');
+      assert.equal(typeof body.error.code, 'number');
+      assert.match(body.error.message, /unknown example app/);
+    }
+  });
+
+  it('the landing page lists every app with its URL and a copy button', async () => {
+    const res = await fetch(`${server.url}/`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const page = await res.text();
+    for (const app of GALLERY_APPS) {
+      assert.ok(page.includes(`data-copy="${server.url}/${app.slug}/mcp"`), app.slug);
+    }
+    // The copy script runs by nonce; nothing else may.
+    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+    assert.ok(nonce, csp);
+    assert.ok(page.includes(`<script nonce="${nonce}">`));
+    assert.match(csp, /default-src 'none'/);
+  });
+});
+
+describe('gallery with EXAMPLE_APPS_PUBLIC=true', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await start({ EXAMPLE_APPS_PUBLIC: 'true' });
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  for (const era of ERAS) {
+    it(`serves ${APP} without a token (${era.label})`, async () => {
+      const client = new Client({ name: 'gallery-test', version: '1.0.0' }, { versionNegotiation: era.versionNegotiation });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/${APP}/mcp`)));
+      assert.equal(client.getNegotiatedProtocolVersion(), era.label);
+      assert.ok(!Number.isNaN(Date.parse(await getTime(client))));
+      await client.close();
+    });
+  }
+
+  it('system-monitor reports a simulated machine, never this one', async () => {
+    const client = new Client({ name: 'gallery-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/system-monitor/mcp`)));
+    const info = (await client.callTool({ name: 'get-system-info', arguments: {} })).structuredContent as { hostname: string; cpu: { model: string } };
+    assert.equal(info.hostname, 'simulated-host');
+    assert.notEqual(info.hostname, hostname());
+    const stats = (await client.callTool({ name: 'poll-system-stats', arguments: {} })).structuredContent as { cpu: { cores: unknown[] } };
+    assert.equal(stats.cpu.cores.length, 4);
+    await client.close();
+  });
+
+  it('pdf opens only https://arxiv.org/ documents (no local files, no other hosts)', async () => {
+    const client = new Client({ name: 'gallery-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/pdf/mcp`)));
+    for (const url of ['file:///etc/passwd', 'https://127.0.0.1/x.pdf', 'http://arxiv.org/pdf/1706.03762']) {
+      const r = await client.callTool({ name: 'read_pdf_bytes', arguments: { url, offset: 0, byteCount: 10 } });
+      assert.equal(r.isError, true, url);
+      assert.match((r.content as Array<{ text: string }>)[0]!.text, /only opens PDFs from https:\/\/arxiv\.org/);
+    }
+    await client.close();
+  });
+});
+
+describe('gallery with EXAMPLE_APPS_SYSTEM_MONITOR_REAL=true', () => {
+  it('system-monitor reports this machine', async () => {
+    const server = await start({ EXAMPLE_APPS_PUBLIC: 'true', EXAMPLE_APPS_SYSTEM_MONITOR_REAL: 'true' });
+    try {
+      const client = new Client({ name: 'gallery-test', version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/system-monitor/mcp`)));
+      const info = (await client.callTool({ name: 'get-system-info', arguments: {} })).structuredContent as { hostname: string };
+      assert.equal(info.hostname, hostname());
+      await client.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
