@@ -126,7 +126,7 @@ describe('federated sign-in end to end (SDK v2 client, headless Chromium, real O
       const again = await call(client, 'upstreamProfile');
       assert.equal(again.isError, true, 'the refused refresh token was deleted: still no token');
       assert.ok(s.as.logs.some(l => l.event === 'upstream_token_refresh_refused'));
-      for (const r of [refused, gone, again]) assert.doesNotMatch(JSON.stringify(r), /[A-Za-z0-9_-]{40,}/, 'no token-like value in the tool result');
+      for (const r of [refused, gone, again]) assert.doesNotMatch(JSON.stringify([r.content, r.structuredContent]), /[A-Za-z0-9_-]{40,}/, 'no token-like value in the tool result');
     } finally {
       await s.op.control({ userinfo: 'ok', refresh: 'ok' });
       await client.close();
