@@ -32,7 +32,12 @@ export const EXTRA_REQUIRED_SCENARIOS = [
  * decide the exit code); the others are run and reported only. Add an
  * extension's scenarios here once the extension is built.
  */
-export const REQUIRED_EXTENSION_SCENARIOS: readonly string[] = [];
+export const REQUIRED_EXTENSION_SCENARIOS: readonly string[] = [
+  // Skills (SEP-2640): src/mcp/extensions/skills.
+  'sep-2640-skills-enumeration',
+  'sep-2640-skills-manifest',
+  'sep-2640-skills-directory'
+];
 
 /**
  * Scenarios the pinned suite skips whatever the server does (their harness is
