@@ -24,6 +24,8 @@ const rules = [
   { from: 'mcp/extensions', forbidden: ['auth', 'rs', 'mcp/features', 'mcp/http'] },
   { from: 'mcp/features', forbidden: ['mcp/extensions'] },
   { from: 'gallery', forbidden: ['auth', 'rs', 'mcp', 'validators', 'store', 'cli', 'ops'] },
+  // The wire formats and seams both sides share import neither side.
+  { from: 'shared', forbidden: ['auth', 'mcp', 'rs', 'validators'] },
   ...['auth', 'rs', 'mcp', 'validators', 'store', 'cli', 'ops', 'http', 'shared'].map(from => ({ from, forbidden: ['gallery'] }))
 ];
 /** The ext-apps example servers on npm (gallery/package.json). */
@@ -61,6 +63,30 @@ for (const file of files(root)) {
     }
   }
 }
+// Inside src/auth: the identity providers (DESIGN.md "second seam") sit side by
+// side behind src/auth/identity/provider.ts. The AS's own steps (authorize,
+// consent, token, revoke…) never name one; only the registry
+// (src/auth/identity/index.ts) builds them. A provider never reaches the
+// AS's endpoints either: it finishes through the `SignInCompletion` it is given.
+const PROVIDER_FILES = ['auth/identity/mock.ts', 'auth/identity/oidc.ts', 'auth/identity/oidc-presets.ts', 'auth/identity/github.ts'];
+const AS_ENDPOINTS = ['auth/authorize.ts', 'auth/token.ts', 'auth/revoke.ts', 'auth/register.ts', 'auth/introspect.ts', 'auth/index.ts'];
+for (const file of files(root)) {
+  const at = relative(root, file).split(sep).join('/');
+  if (!at.startsWith('auth/')) continue;
+  const src = readFileSync(file, 'utf8');
+  for (const m of src.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
+    const target = relative(root, resolve(dirname(file), m[1])).split(sep).join('/').replace(/\.js$/, '.ts');
+    if (!at.startsWith('auth/identity/') && PROVIDER_FILES.includes(target)) {
+      console.error(`${relative('.', file)}: imports ${m[1]} (the AS reaches identity providers only through src/auth/identity/provider.ts and the registry)`);
+      bad++;
+    }
+    if (PROVIDER_FILES.includes(at) && AS_ENDPOINTS.includes(target)) {
+      console.error(`${relative('.', file)}: imports ${m[1]} (an identity provider finishes through SignInCompletion, never through the AS's endpoints)`);
+      bad++;
+    }
+  }
+}
+
 // Inside src/mcp: the client-author test bench (src/mcp/client-testing) is a
 // module behind one seam. The transports (src/mcp/http) know only the
 // `HttpFaultHook` interface, never the bench; the bench reaches the
