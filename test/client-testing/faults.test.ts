@@ -51,7 +51,7 @@ async function rawFault(kind: Kind, args: Record<string, unknown>, progressToken
   return { status: res.status, headers: res.headers, body: await res.text(), session: s };
 }
 
-const JSONRPC_CODES = [-32700, -32600, -32601, -32602, -32603, -32002, -32000, 12345];
+const JSONRPC_CODES = [-32700, -32600, -32601, -32602, -32603, -32002, -32042, -32000, 12345];
 
 for (const kind of KINDS) {
   describe(`fault over ${KIND_LABEL[kind]}`, () => {
@@ -78,6 +78,9 @@ for (const kind of KINDS) {
         }
       }
       await assert.rejects(fault({ kind: 'jsonrpc-error' }), (err: unknown) => err instanceof ProtocolError && err.code === -32603 && err.message === 'Internal error');
+      // -32042 with its URL elicitations in data is the typed error.
+      const elicitations = [{ mode: 'url', elicitationId: 'e1', url: 'https://example.com/sign-in', message: 'Sign in' }];
+      await assert.rejects(fault({ kind: 'jsonrpc-error', code: -32042, data: { elicitations } }), (err: unknown) => err instanceof UrlElicitationRequiredError && err.elicitations[0]!.url === 'https://example.com/sign-in');
       // The session (or the connection) is still usable.
       assert.equal(((await fault({ kind: 'delay', delayMs: 1 })).structuredContent as { kind: string }).kind, 'delay');
     });
@@ -162,6 +165,14 @@ describe('HTTP statuses and headers on the wire', () => {
       assert.equal(JSON.parse(r500.body).error.code, -32603);
     });
   }
+
+  it('jsonrpc-error on the wire: the error object as asked, also -32002 with data.uri (which the SDK client reports as -32602)', async () => {
+    for (const kind of ['2025', '2026'] as const) {
+      const r = await rawFault(kind, { kind: 'jsonrpc-error', code: -32002, message: 'Resource not found', data: { uri: 'bench://missing' } });
+      assert.equal(r.status, 200);
+      assert.deepEqual(JSON.parse(r.body), { jsonrpc: '2.0', id: 7, error: { code: -32002, message: 'Resource not found', data: { uri: 'bench://missing' } } });
+    }
+  });
 
   it('stream-drop without resumability: an SSE stream that ends with no result and no event id', async () => {
     for (const kind of ['2025', '2026'] as const) {
@@ -303,6 +314,9 @@ describe('faults are rate limited per user', () => {
     fetch(app.mcpUrl, { method: 'POST', headers: modernHeaders('tools/call', 'fault', { authorization: `Bearer test:${who}` }), body: JSON.stringify(modernRequest(1, 'tools/call', { name: 'fault', arguments: args })) });
 
   it('the fourth fault in a minute is not injected (a tool error says why); other users keep their budget', async () => {
+    // The budget is a fixed one-minute window: start well inside one.
+    const toBoundary = 60_000 - (Date.now() % 60_000);
+    if (toBoundary < 10_000) await new Promise(resolve => setTimeout(resolve, toBoundary + 100));
     for (let i = 0; i < 3; i++) assert.equal((await call('carol', { kind: 'http-500' })).status, 500);
     const refused = await call('carol', { kind: 'http-500' });
     assert.equal(refused.status, 200);
