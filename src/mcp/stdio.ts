@@ -3,6 +3,7 @@
  * MCP Apps page, skills) for a desktop client that starts this process and
  * speaks MCP on its stdin/stdout (`node dist/index.js --stdio`).
  *
+ * - The catalogue as over HTTP, the skills and the client test bench included.
  * - Both eras on one connection kind: the SDK's `serveStdio` lets the
  *   client's opening decide (an `initialize` pins a 2025-era instance, a
  *   2026-07-28 request carrying the `_meta` envelope pins a modern one).
@@ -25,6 +26,7 @@ import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/s
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
+import { ClientTestingServices, DEFAULT_LIMITS } from './client-testing/index.js';
 import { McpEventBus, notifierFor } from './events.js';
 import type { ReferenceSkills } from './extensions/skills/index.js';
 import { createStateCodec } from './request-state.js';
@@ -115,7 +117,9 @@ export function serveMcpOverStdio(options: StdioServerOptions): RunningStdioServ
     stateCodec: createStateCodec(config.requestStateKey, logger),
     notify: notifierFor(bus),
     skills: options.skills,
-    stats: () => ({ startedAt, streamableSessions: 0, sseSessions: 0, listenStreams: 0 })
+    stats: () => ({ startedAt, streamableSessions: 0, sseSessions: 0, listenStreams: 0 }),
+    // The client test bench's tools too (its HTTP-level faults have no HTTP to act on here).
+    clientTesting: new ClientTestingServices(store, logger, config.mcp?.clientTesting ?? DEFAULT_LIMITS, bus)
   };
   const authInfo = localUserAuthInfo();
 

@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 
 import { startServer, type RunningServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -165,6 +166,18 @@ describe('gallery with EXAMPLE_APPS_PUBLIC=true', () => {
       await client.close();
     });
   }
+
+  it('answers initialize in every revision /mcp negotiates', async () => {
+    for (const version of SUPPORTED_PROTOCOL_VERSIONS.filter(v => v !== '2026-07-28')) {
+      const res = await post(`${server.url}/${APP}/mcp`, { ...INITIALIZE, params: { ...INITIALIZE.params, protocolVersion: version } });
+      assert.equal(res.status, 200, version);
+      const text = await res.text();
+      // JSON or one SSE event, depending on the SDK's choice.
+      const body = JSON.parse(text.startsWith('{') ? text : /^data: (.*)$/m.exec(text)![1]!) as { result: { protocolVersion: string; serverInfo: { name: string } } };
+      assert.equal(body.result.protocolVersion, version);
+      assert.match(body.result.serverInfo.name, /Basic MCP App Server/);
+    }
+  });
 
   it('system-monitor reports a simulated machine, never this one', async () => {
     const client = new Client({ name: 'gallery-test', version: '1.0.0' });

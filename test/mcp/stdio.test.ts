@@ -49,6 +49,11 @@ for (const era of ERAS) {
         // The whole catalogue: every tool the landing page lists.
         const tools = (await client.listTools()).tools.map(t => t.name);
         for (const t of DEFAULT_FEATURES.tools) assert.ok(tools.includes(t.name), `missing tool ${t.name}`);
+        // The client test bench's tools too.
+        for (const t of ['mirror', 'fault', 'contentShapes']) assert.ok(tools.includes(t), `missing tool ${t}`);
+        const mirror = await client.callTool({ name: 'mirror', arguments: {} });
+        assert.notEqual(mirror.isError, true);
+        assert.ok(JSON.stringify(mirror.structuredContent ?? mirror.content).includes(era.expected));
 
         const echo = await client.callTool({ name: 'echo', arguments: { message: 'over stdio' } });
         assert.deepEqual(echo.content, [{ type: 'text', text: 'Echo: over stdio' }]);
