@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
-import { authorizationUrl, fetchMetadata, obtainTokens, OAuthBrowser, pkcePair, registerClient, tokenRequest, type ClientCredentials } from '../helpers/oauth.js';
+import { authorizationUrl, fetchMetadata, obtainTokens, OAuthBrowser, pkcePair, registerClient, revokeToken, tokenRequest, type ClientCredentials } from '../helpers/oauth.js';
 import { freePort } from '../helpers/free-port.js';
 import { startAs } from '../auth/server.js';
 import { startFederated, TOKEN_KEY, type FederatedSetup } from './support.js';
@@ -207,6 +207,20 @@ describe('sign-in through an OpenID Connect provider', () => {
     assert.equal((await tokenRequest(f.metadata, f.client, params)).status, 200);
     assert.equal((await keys(s, 'auth:upstream-token:*')).length, before);
     assert.equal((await tokenRequest(f.metadata, f.client, params)).status, 400);
+    assert.equal((await keys(s, 'auth:upstream-token:*')).length, before - 1);
+  });
+
+  it('a key rotation at the provider: the new kid is fetched from its JWKS at once and sign-in keeps working', async () => {
+    await obtainTokens(s.as.url, { identity: 'olga' }); // the JWKS with the first key is cached now
+    await s.op.control({ rotateKeys: true });
+    const t = await obtainTokens(s.as.url, { identity: 'olga' });
+    assert.ok(t.accessToken);
+  });
+
+  it('revoking our refresh token ends the grant and deletes the provider tokens bound to it', async () => {
+    const t = await obtainTokens(s.as.url, { identity: 'paul' });
+    const before = (await keys(s, 'auth:upstream-token:*')).length;
+    assert.equal((await revokeToken(t, t.refreshToken!, 'refresh_token')).status, 200);
     assert.equal((await keys(s, 'auth:upstream-token:*')).length, before - 1);
   });
 

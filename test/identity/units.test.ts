@@ -106,3 +106,55 @@ describe('identity rules', () => {
     assert.match(checkAllowed(cfg, person({ provider: 'oidc', login: 'octocat' }))!, /no email/);
   });
 });
+
+describe('upstream state (frozen clock)', async () => {
+  const { MemoryStore } = await import('../../src/store/memory.js');
+  const { createRecords } = await import('../../src/auth/records.js');
+  const { createUpstreamStates } = await import('../../src/auth/identity/upstream-state.js');
+  const { createLogger } = await import('../../src/logger.js');
+  const { sha256 } = await import('../../src/auth/crypto.js');
+  const { PageError } = await import('../../src/auth/errors.js');
+
+  function setup() {
+    let now = 1_000_000;
+    const store = new MemoryStore({ now: () => now });
+    const ctx = { records: createRecords(store, () => undefined), now: () => now, log: createLogger('silent'), issuer: 'http://localhost:1' };
+    const states = createUpstreamStates(ctx, createSealer(KEY));
+    const cookie = 'c'.repeat(43);
+    const req = (c?: string) => ({ get: (h: string) => (h.toLowerCase() === 'cookie' && c ? `mcp_as_browser=${c}` : undefined) }) as never;
+    const interaction = { browserHash: sha256(cookie), clientId: 'client-1', expiresAt: now + 60 * 60 * 1000 };
+    return { store, states, cookie, req, interaction, advance: (ms: number) => (now += ms) };
+  }
+  const STATE = 's'.repeat(43);
+
+  it('is taken once, by the browser that started it, with its handle and checks', async () => {
+    const t = setup();
+    await t.states.save(STATE, 'handle-1', t.interaction, { verifier: 'v', nonce: 'n' });
+    const taken = await t.states.take(t.req(t.cookie), STATE);
+    assert.deepEqual(taken, { handle: 'handle-1', checks: { verifier: 'v', nonce: 'n' }, clientId: 'client-1' });
+    await assert.rejects(t.states.take(t.req(t.cookie), STATE), PageError);
+    t.store.close?.();
+  });
+
+  it('refuses another browser and leaves the state to its owner', async () => {
+    const t = setup();
+    await t.states.save(STATE, 'handle-1', t.interaction, {});
+    await assert.rejects(t.states.take(t.req('x'.repeat(43)), STATE), PageError);
+    await assert.rejects(t.states.take(t.req(undefined), STATE), PageError);
+    assert.equal((await t.states.take(t.req(t.cookie), STATE)).handle, 'handle-1');
+  });
+
+  it('expires after 10 minutes even when the interaction lives longer', async () => {
+    const t = setup();
+    await t.states.save(STATE, 'handle-1', t.interaction, {});
+    t.advance(10 * 60 * 1000 + 1);
+    await assert.rejects(t.states.take(t.req(t.cookie), STATE), PageError);
+  });
+
+  it('holds the handle and checks sealed, never in clear', async () => {
+    const t = setup();
+    await t.states.save(STATE, 'handle-secret', t.interaction, { verifier: 'verifier-secret' });
+    const raw = (await t.store.get(`auth:upstream-state:${sha256(STATE)}`))!;
+    assert.doesNotMatch(raw, /handle-secret|verifier-secret/);
+  });
+});
