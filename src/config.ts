@@ -94,6 +94,9 @@ const Env = z.object({
   CLIENT_TEST_MAX_RESULT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
   CLIENT_TEST_MAX_DURATION: positiveSeconds.max(600).default(30),
   CLIENT_TEST_FAULTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(60),
+  TASKS_TTL: positiveSeconds.default(3600),
+  TASKS_MAX_PER_SUBJECT: z.coerce.number().int().positive().max(100_000).default(20),
+  TASKS_MAX_LIVE: z.coerce.number().int().positive().max(10_000_000).default(1000),
   MCP_RESOURCE_URL: z.string().url().optional(),
   ADMIN_TOKEN: z.string().min(32).optional(),
   INSTANCE_URL: z.string().url().optional(),
@@ -212,6 +215,8 @@ export interface Config {
       /** Faults one subject may trigger per minute (`CLIENT_TEST_FAULTS_PER_MINUTE`; default 60). */
       faultsPerMinute: number;
     };
+    /** Tasks (SEP-2663): lifetime of a task (`TASKS_TTL`, seconds), live tasks per subject (`TASKS_MAX_PER_SUBJECT`) and in all (`TASKS_MAX_LIVE`). */
+    tasks?: { ttlSeconds: number; maxPerSubject: number; maxLive: number };
   };
   /**
    * The resource-server client the authorization server provisions at start
@@ -377,7 +382,8 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
         maxResultBytes: e.CLIENT_TEST_MAX_RESULT_BYTES,
         maxDurationMs: Math.round(e.CLIENT_TEST_MAX_DURATION * 1000),
         faultsPerMinute: e.CLIENT_TEST_FAULTS_PER_MINUTE
-      }
+      },
+      tasks: { ttlSeconds: e.TASKS_TTL, maxPerSubject: e.TASKS_MAX_PER_SUBJECT, maxLive: e.TASKS_MAX_LIVE }
     },
     introspectionClient:
       e.AUTH_MODE !== 'external' && e.INTROSPECTION_CLIENT_ID && e.INTROSPECTION_CLIENT_SECRET

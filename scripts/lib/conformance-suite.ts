@@ -36,7 +36,18 @@ export const REQUIRED_EXTENSION_SCENARIOS: readonly string[] = [
   // Skills (SEP-2640): src/mcp/extensions/skills.
   'sep-2640-skills-enumeration',
   'sep-2640-skills-manifest',
-  'sep-2640-skills-directory'
+  'sep-2640-skills-directory',
+  // Tasks (SEP-2663): src/mcp/extensions/tasks.
+  'tasks-lifecycle',
+  'tasks-capability-negotiation',
+  'tasks-wire-fields',
+  'tasks-request-state-removal',
+  'tasks-mrtr-input',
+  'tasks-request-headers',
+  'tasks-dispatch-and-envelope',
+  'tasks-status-notifications',
+  'tasks-required-task-error',
+  'tasks-mrtr-composition'
 ];
 
 /**
@@ -46,7 +57,7 @@ export const REQUIRED_EXTENSION_SCENARIOS: readonly string[] = [
  */
 export const SKIPPED_BY_SUITE: Readonly<Record<string, string>> = {
   'tasks-status-notifications':
-    'the suite (0.2.0-alpha.12) returns one SKIPPED check unconditionally ("pending subscriptions/listen rewrite"); notifications/tasks on subscriptions/listen is covered by the project\'s own Tasks tests'
+    'the suite (0.2.0-alpha.12) returns one SKIPPED check unconditionally ("pending subscriptions/listen rewrite"); the server does not send notifications/tasks yet (README, Tasks)'
 };
 
 /** The protocol revision the extension scenarios run at. */

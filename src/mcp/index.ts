@@ -43,6 +43,7 @@ import { createLegacySseEndpoints } from './http/legacy-sse.js';
 import { SessionRegistry, type InstanceIdentity } from './http/sessions.js';
 import { createStreamableEndpoint } from './http/streamable.js';
 import type { ReferenceSkills } from './extensions/skills/index.js';
+import { DEFAULT_TASK_LIMITS, TaskRuntime } from './extensions/tasks/index.js';
 import { createStateCodec } from './request-state.js';
 import { buildMcpServer, SERVER_INFO, type BuildContext, type FeatureServices } from './server.js';
 
@@ -132,6 +133,14 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   const startedAt = Date.now();
   const clientTesting = new ClientTestingServices(store, logger, config.mcp?.clientTesting ?? DEFAULT_LIMITS, bus);
 
+  const taskLimits = config.mcp?.tasks;
+  const tasks = new TaskRuntime(
+    store,
+    logger,
+    taskLimits ? { ...DEFAULT_TASK_LIMITS, ttlMs: Math.round(taskLimits.ttlSeconds * 1000), maxPerSubject: taskLimits.maxPerSubject, maxLive: taskLimits.maxLive } : DEFAULT_TASK_LIMITS
+  );
+  void tasks.start().catch(err => logger.warn({ err }, 'tasks: cannot join the cross-instance channel; answers and cancellations from other instances are noticed by polling'));
+
   const services: FeatureServices = {
     store,
     logger,
@@ -140,6 +149,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     notify: notifierFor(bus),
     upstream: options.upstream,
     skills: options.skills,
+    tasks,
     stats: () => ({ startedAt, streamableSessions: registry.count('streamable'), sseSessions: registry.count('sse'), listenStreams: listens.size }),
     clientTesting
   };
@@ -232,6 +242,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
         await registry.closeAll();
         await streamable.close();
         await sse.close();
+        await tasks.close();
         await bus.close();
         forwarder.close();
       })())

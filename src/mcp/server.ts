@@ -18,6 +18,7 @@ import { ResourceDirectory, registerResources } from './features/resources.js';
 import { registerTools } from './features/tools.js';
 import { registerSkills, type ReferenceSkills } from './extensions/skills/index.js';
 import { INSTRUCTIONS_MARKER, isEmptyCatalogue, registerClientTesting, SERVER_ICONS, type CatalogueState } from './client-testing/index.js';
+import { guardTaskTools, registerTasks, type TaskRuntime } from './extensions/tasks/index.js';
 
 export const SERVER_INFO = {
   name: 'mcp-feature-reference-server',
@@ -38,6 +39,8 @@ export const INSTRUCTIONS =
 export interface McpExtensions {
   /** Skills (SEP-2640): the catalog from `loadReferenceSkills`; absent, no skills are served. */
   skills?: ReferenceSkills;
+  /** Tasks (SEP-2663): the process's task runtime; absent, no task tools or methods are served. */
+  tasks?: TaskRuntime;
 }
 
 /** Shared services every instance closes over (built once per process). */
@@ -63,6 +66,7 @@ export function buildMcpServer(services: FeatureServices, ctx: BuildContext): Mc
   const only = ctx.era === 'modern' ? calledTool(ctx.requestInfo, services) : undefined;
   if (only !== undefined) {
     server.registerTool(...only);
+    if (services.tasks) guardTaskTools(server, services.tasks);
     return server;
   }
   registerCatalogue(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session, callerCatalogue: ctx.callerCatalogue }, services);
@@ -107,6 +111,7 @@ function registerCatalogue(server: McpServer, env: FeatureEnv, extensions: McpEx
   registerConformanceFixtures(server, env, directory);
   registerResources(server, env, directory);
   if (extensions.skills) registerSkills(server, extensions.skills, directory);
+  if (extensions.tasks) registerTasks(server, extensions.tasks, env.era);
   registerPrompts(server, env);
   registerClientTesting(server, env, directory);
 }
@@ -155,8 +160,9 @@ function modernToolRegistrations(services: FeatureServices): ReadonlyMap<string,
         return Reflect.get(target, prop, receiver);
       }
     });
-    // Extensions register no tools, and attach to the real server (not a proxy).
-    registerCatalogue(recorder, { ...services, era: 'modern' }, {});
+    // Skills registers no tools and attaches to the real server (not a proxy);
+    // Tasks registers tools (recorded here) and methods (on the throw-away server).
+    registerCatalogue(recorder, { ...services, era: 'modern' }, { tasks: services.tasks });
     void server.close().catch(() => undefined);
     modernTools.set(services, (tools = recorded));
   }

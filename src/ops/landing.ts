@@ -55,7 +55,8 @@ export const DEFAULT_FEATURES: FeatureCatalogue = {
     { name: 'showPrimesApp', title: 'Primes (MCP App)' },
     { name: 'whoami', title: 'Who am I' },
     { name: 'upstreamProfile', title: 'Profile at the identity provider' },
-    { name: 'adminStats', title: 'Admin statistics (needs scope mcp:admin)' }
+    { name: 'adminStats', title: 'Admin statistics (needs scope mcp:admin)' },
+    { name: 'researchReport', title: 'Research report (a task: progress, a question halfway; 2026-07-28)' }
   ],
   resources: [
     { name: 'test://static/resource/1 … 100', title: '100 static resources (odd: text, even: binary), 10 per page' },
@@ -82,6 +83,7 @@ export const DEFAULT_FEATURES: FeatureCatalogue = {
     'Cache hints (ttlMs, cacheScope) on 2026-07-28 results',
     'Resumable streams (Last-Event-ID) for 2025-era sessions',
     'Skills extension (io.modelcontextprotocol/skills, SEP-2640): skills/list (2 per page), skills/get, resources/directory/read',
+    'Tasks extension (io.modelcontextprotocol/tasks, SEP-2663, 2026-07-28): task handles from tools/call, tasks/get, tasks/update, tasks/cancel',
     'Conformance-suite fixtures: tools, resources and prompts named test_*'
   ]
 };
