@@ -122,7 +122,8 @@ export function formatTables(rows: Row[]): string {
           const extras = counted.filter(r => r.scoring !== 'required');
           return `${set}: ${pass(scored)}/${scored.length} scored${extras.length ? `, ${pass(extras)}/${extras.length} project-required extras` : ''}`;
         }
-        return `${set}: ${pass(counted)}/${counted.length} required pass${counted.length === inSet.length ? '' : ` (${pass(inSet)}/${inSet.length} pass in all)`}`;
+        const bySuite = counted.filter(r => r.result === 'SKIPPED BY SUITE').length;
+        return `${set}: ${pass(counted)}/${counted.length} required pass${bySuite ? ` (+${bySuite} skipped by the suite itself)` : ''}${counted.length === inSet.length ? '' : ` (${pass(inSet)}/${inSet.length} pass in all)`}`;
       })
       .join('; ');
     out.push(`${GROUP_TITLES[group]}\n${tally}\n\n${formatTable(mine)}`);

@@ -90,7 +90,11 @@ export const TASK_ONLY_TOOLS = new Set<string>();
 /** Every tool that may create a task. */
 export const TASK_TOOLS = new Set<string>();
 
-type CallHandler = (request: { params: { name: string } }, ctx: ServerContext) => Promise<unknown>;
+type CallHandler = (request: { params?: { name?: unknown } }, ctx: ServerContext) => Promise<unknown>;
+interface HandlerTable {
+  _getRequestHandler(method: string): CallHandler | undefined;
+  _requestHandlers: Map<string, CallHandler>;
+}
 
 /**
  * Puts two checks in front of the server's `tools/call` handler (2026-07-28
@@ -98,22 +102,25 @@ type CallHandler = (request: { params: { name: string } }, ctx: ServerContext) =
  * called without the extension, and the live-task limits (-32000) before a
  * task is created. They cannot live in a tool's own handler: the SDK turns
  * anything a tool handler throws into an `isError: true` tool result, and
- * these must be JSON-RPC errors.
+ * these must be JSON-RPC errors. SDK 2.4 has no public hook here, so the
+ * stored handler is replaced in the protocol's handler table: going through
+ * `setRequestHandler` would wrap the SDK's `tools/call` seam a second time
+ * (request-state verification and input_required checks would run twice).
  */
 export function guardTaskTools(server: McpServer, runtime: TaskRuntime): void {
-  const low = server.server as unknown as { _getRequestHandler(method: string): CallHandler | undefined };
-  const inner = low._getRequestHandler('tools/call');
-  if (!inner) return;
-  server.server.setRequestHandler('tools/call', async (request, ctx) => {
-    const name = request.params.name;
-    if (TASK_TOOLS.has(name)) {
+  const table = server.server as unknown as HandlerTable;
+  const inner = table._getRequestHandler('tools/call');
+  if (!inner || !(table._requestHandlers instanceof Map)) return;
+  table._requestHandlers.set('tools/call', async (request, ctx) => {
+    const name = request.params?.name;
+    if (typeof name === 'string' && TASK_TOOLS.has(name)) {
       if (!tasksNegotiated(ctx)) {
         if (TASK_ONLY_TOOLS.has(name)) throw missingTasksCapability();
       } else {
         await runtime.checkLimits(ownerOf(ctx));
       }
     }
-    return inner(request, ctx) as never;
+    return inner(request, ctx);
   });
 }
 
