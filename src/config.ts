@@ -443,6 +443,9 @@ function upstreamConfig(e: z.infer<typeof Env>): UpstreamConfig {
 
   if (kind === 'github') {
     if (e.UPSTREAM_ISSUER) throw new ConfigError('UPSTREAM_ISSUER', 'is not used with UPSTREAM_IDP=github (GitHub has no OpenID issuer): unset it, and set UPSTREAM_GITHUB_URL for GitHub Enterprise Server.');
+    const gh = new URL(config.githubUrl);
+    if (gh.search || gh.hash) throw new ConfigError('UPSTREAM_GITHUB_URL', 'must be the bare base URL (https://github.com, or https://github.example.com for GitHub Enterprise Server), without query or fragment.');
+    if (e.NODE_ENV === 'production' && gh.protocol !== 'https:') throw new ConfigError('UPSTREAM_GITHUB_URL', 'must be https in production.');
     return config;
   }
   // OpenID Connect kinds.

@@ -12,6 +12,7 @@ import { Router, type ErrorRequestHandler } from 'express';
 import { OIDC_KINDS } from '../../config.js';
 import { PATHS, type AsContext } from '../context.js';
 import { callbackRouter } from './callback.js';
+import { createGithubIdentityProvider } from './github.js';
 import { createMockIdentityProvider } from './mock.js';
 import { createOidcIdentityProvider } from './oidc.js';
 import type { IdentityProvider } from './provider.js';
@@ -21,11 +22,12 @@ export type { IdentityProvider } from './provider.js';
 
 export function createIdentityProvider(ctx: AsContext, onError: ErrorRequestHandler): IdentityProvider {
   const kind = ctx.config.upstream.kind;
+  const redirectUri = `${ctx.issuer}${PATHS.upstreamCallback}`;
   if (kind === 'mock') return createMockIdentityProvider(ctx, onError);
+  if (kind === 'github') return createGithubIdentityProvider({ config: ctx.config.upstream, redirectUri, log: ctx.log });
   if (OIDC_KINDS.includes(kind)) {
-    return createOidcIdentityProvider({ config: ctx.config.upstream, redirectUri: `${ctx.issuer}${PATHS.upstreamCallback}`, log: ctx.log });
+    return createOidcIdentityProvider({ config: ctx.config.upstream, redirectUri, log: ctx.log });
   }
-  // `github` (OAuth 2.0 without OIDC) arrives as github.ts, a sibling of oidc.ts.
   throw new Error(`UPSTREAM_IDP=${kind} is not available in this build`);
 }
 
