@@ -149,6 +149,8 @@ export function createGithubIdentityProvider(options: GithubProviderOptions): Id
   };
 
   let readyUntil = 0;
+  // The consent page's CSP (form-action) must allow the redirect to GitHub that follows its form post.
+  const authorizeOrigin = new URL(metadata.authorization_endpoint!).origin;
 
   return {
     kind: 'github',
@@ -210,6 +212,8 @@ export function createGithubIdentityProvider(options: GithubProviderOptions): Id
       if (String(u.id) !== subject) throw new UpstreamError('server_error', 'GitHub token belongs to another account');
       return { ...u };
     },
+
+    navigationOrigins: () => [authorizeOrigin],
 
     async ready() {
       // GET {api}/meta is unauthenticated and documented on github.com and GHES; cached a minute so /ready probes stay cheap.
