@@ -157,6 +157,34 @@ describe('Tasks on 2025-11-25 sessions', () => {
   });
 });
 
+describe('the global ceiling on live tasks', () => {
+  let limited: TestServer;
+  before(async () => {
+    limited = await startTestServer({ name: 'tasks-ceiling', env: { TASKS_MAX_LIVE: '1' } });
+  });
+  after(async () => {
+    await limited?.close();
+  });
+
+  it("one person's live task fills a ceiling of 1: another person's creation is refused with limit global", async () => {
+    const alice1 = await connectTasksClient(limited.mcpUrl, limited.token!);
+    const bobToken = (await obtainTokens(limited.baseUrl, { scope: 'mcp', identity: 'bob', clientName: 'Tasks ceiling test' })).accessToken;
+    const bob = await connectTasksClient(limited.mcpUrl, bobToken, { name: 'bob' });
+    try {
+      const first = await alice1.createTask('slow_compute', { seconds: 60 });
+      const refused = await code(bob.createTask('slow_compute', { seconds: 60 }));
+      assert.equal(refused.code, -32000);
+      assert.match(String(refused.message), /at most 1 \(TASKS_MAX_LIVE\)/);
+      assert.equal((refused.data as { limit?: string }).limit, 'global');
+      await alice1.cancel(first.taskId);
+      assert.equal((await bob.createTask('slow_compute', { seconds: 0 }))['status'], 'working');
+    } finally {
+      await alice1.close();
+      await bob.close();
+    }
+  });
+});
+
 describe('the per-subject limit on live tasks', () => {
   let limited: TestServer;
   let client: TasksClient;

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { createLogger } from '../../src/logger.js';
+import { taskKeys } from '../../src/mcp/extensions/tasks/records.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import { connectTasksClient, type TasksClient } from '../helpers/tasks-client.js';
@@ -26,6 +27,7 @@ describe('Tasks on a shared Redis', { timeout: 120_000 }, () => {
   let b: McpTestApp;
   let onA: TasksClient;
   let onB: TasksClient;
+  let probe: RedisStore;
 
   before(async () => {
     redis = await startTestRedis();
@@ -33,12 +35,14 @@ describe('Tasks on a shared Redis', { timeout: 120_000 }, () => {
     b = await startMcpApp({ store: await newStore(redis.url) });
     onA = await connectTasksClient(`${a.url}/mcp`, 'test:alice', { name: 'on-a' });
     onB = await connectTasksClient(`${b.url}/mcp`, 'test:alice', { name: 'on-b' });
+    probe = await newStore(redis.url);
   });
 
   after(async () => {
     await onA?.close();
     await onB?.close();
     await Promise.all([a?.close(), b?.close()]);
+    await probe?.close();
     await redis?.stop();
   });
 
@@ -62,6 +66,17 @@ describe('Tasks on a shared Redis', { timeout: 120_000 }, () => {
     await new Promise(r => setTimeout(r, 2500));
     assert.equal((await onA.get(taskId)).status, 'cancelled');
     assert.equal((await onB.get(taskId)).status, 'cancelled');
+  });
+
+  it('an answer recorded in the store without its pub/sub message (lost) still reaches the work, through the poll', async () => {
+    const { taskId } = await onA.createTask('confirm_delete', { filename: 'quiet.txt' });
+    await onA.until(taskId, t => t.status === 'input_required', 'the question');
+    // What tasks/update on another instance writes, minus the message on channel mcp:tasks.
+    const ttl = await probe.ttl(taskKeys.live(taskId));
+    assert.ok(ttl !== undefined && ttl > 0);
+    await probe.set(taskKeys.response(taskId, 'confirm'), JSON.stringify({ action: 'accept', content: { confirm: true } }), ttl);
+    const done = await onB.until(taskId, t => t.status === 'completed', 'completion without the message');
+    assert.deepEqual(done.result?.content?.map(c => c.text), ['Deleted quiet.txt']);
   });
 
   it("another subject gets -32602 for the task on either instance", async () => {
