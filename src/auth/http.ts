@@ -4,13 +4,28 @@
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 
-import { OAuthError } from './errors.js';
+import { drainThenAnswer } from '../http/drain.js';
+import { bodyTooLarge, OAuthError } from './errors.js';
 
 /** One step of an endpoint. Throwing (or rejecting) hands the error to the route's error handler. */
 export type Step = (req: Request, res: Response, next: NextFunction) => void | Promise<void>;
 
 /** Largest form or JSON body an AS endpoint reads. */
 export const BODY_LIMIT = '16kb';
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * A body declared larger than the AS reads is refused with 413 without
+ * being parsed: the body is discarded (bounded) and then answered, so that a
+ * client writing the whole body at once reads the answer instead of a reset
+ * (src/http/drain.ts). Undeclared (chunked) bodies are counted by the parser,
+ * which also reads them to the end before answering 413.
+ */
+export const limitDeclaredBody: RequestHandler = (req, res, next) => {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > BODY_LIMIT_BYTES) return drainThenAnswer(req, res, () => next(bodyTooLarge()));
+  next();
+};
 
 export function wrap(step: Step): RequestHandler {
   return (req, res, next) => {
@@ -63,6 +78,10 @@ const urlencoded = express.urlencoded({ extended: false, limit: BODY_LIMIT, para
  * §3.2); any other content type is `invalid_request`.
  */
 export const parseForm: RequestHandler = (req, res, next) => {
+  limitDeclaredBody(req, res, tooLarge => (tooLarge ? next(tooLarge) : readForm(req, res, next)));
+};
+
+const readForm: RequestHandler = (req, res, next) => {
   urlencoded(req, res, err => {
     if (err) return next(err);
     if (!req.is('application/x-www-form-urlencoded')) return next(new OAuthError('invalid_request', { reason: 'body is not form-encoded' }));

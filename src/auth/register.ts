@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { PATHS, SCOPES_SUPPORTED, seconds, type AsContext } from './context.js';
 import { randomToken, sha256 } from './crypto.js';
 import { OAuthError } from './errors.js';
-import { allowCors, BODY_LIMIT, noStore, wrap, type Step } from './http.js';
+import { allowCors, BODY_LIMIT, limitDeclaredBody, noStore, wrap, type Step } from './http.js';
 import { rateLimit } from './rate-limit.js';
 import type { ClientRecord } from './records.js';
 import { isLoopbackRedirect, redirectUriProblem } from './redirect-uri.js';
@@ -126,6 +126,6 @@ export function registerRouter(ctx: AsContext, onError: express.ErrorRequestHand
   };
 
   router.options(PATHS.register, allowCors('POST'));
-  router.post(PATHS.register, allowCors('POST'), rateLimit(ctx, 'register'), noStore, express.json({ limit: BODY_LIMIT }), wrap(registerClient), onError);
+  router.post(PATHS.register, allowCors('POST'), rateLimit(ctx, 'register'), noStore, limitDeclaredBody, express.json({ limit: BODY_LIMIT }), wrap(registerClient), onError);
   return router;
 }

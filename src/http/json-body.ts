@@ -3,7 +3,9 @@
  * hard size limit and JSON-RPC shaped errors:
  *
  * - a body over `limit` bytes: HTTP 413, JSON-RPC -32000 (as the SDK's own
- *   transports answer), answered before the rest is read;
+ *   transports answer), once the rest has been read and discarded (bounded,
+ *   drain.ts), so that a client that wrote the whole body at once reads the
+ *   413 rather than a connection reset;
  * - a POST whose media type is not `application/json`: HTTP 415;
  * - a body that is not JSON: HTTP 400, JSON-RPC -32700 Parse error.
  *
@@ -14,6 +16,7 @@
  */
 import type { RequestHandler } from 'express';
 
+import { drainThenAnswer } from './drain.js';
 import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, sendJsonRpcError } from './jsonrpc-error.js';
 
 declare module 'express-serve-static-core' {
@@ -42,14 +45,9 @@ export function jsonBody(options: JsonBodyOptions): RequestHandler {
       sendJsonRpcError(res, 415, JSONRPC_SERVER_ERROR, 'Unsupported Media Type: Content-Type must be application/json');
       return;
     }
-    const tooLarge = () => {
-      res.setHeader('Connection', 'close');
-      sendJsonRpcError(res, 413, JSONRPC_SERVER_ERROR, `Payload Too Large: the request body exceeds ${limit} bytes`);
-      // Stop reading; the socket closes once the response is written.
-      req.unpipe();
-      req.pause();
-      res.once('finish', () => req.socket.destroy());
-    };
+    // Discard the rest (bounded) before answering: never a reset under a client still writing (drain.ts).
+    const tooLarge = () =>
+      drainThenAnswer(req, res, () => sendJsonRpcError(res, 413, JSONRPC_SERVER_ERROR, `Payload Too Large: the request body exceeds ${limit} bytes`));
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) return tooLarge();
 
