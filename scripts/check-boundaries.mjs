@@ -26,7 +26,9 @@ const rules = [
   { from: 'gallery', forbidden: ['auth', 'rs', 'mcp', 'validators', 'store', 'cli', 'ops'] },
   // The wire formats and seams both sides share import neither side.
   { from: 'shared', forbidden: ['auth', 'mcp', 'rs', 'validators'] },
-  ...['auth', 'rs', 'mcp', 'validators', 'store', 'cli', 'ops', 'http', 'shared'].map(from => ({ from, forbidden: ['gallery'] }))
+  ...['auth', 'rs', 'mcp', 'validators', 'store', 'cli', 'ops', 'http', 'shared'].map(from => ({ from, forbidden: ['gallery'] })),
+  // Tracing is a leaf both sides use: it knows neither of them.
+  { from: 'observability', forbidden: ['auth', 'mcp', 'rs', 'validators', 'store'] }
 ];
 /** The ext-apps example servers on npm (gallery/package.json). */
 const EXAMPLE_APP_PACKAGE = /^@modelcontextprotocol\/server-/;

@@ -11,11 +11,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { Transport } from '@modelcontextprotocol/server';
+import type { TracerProvider } from '@opentelemetry/api';
 import express, { type RequestHandler } from 'express';
 
 import { checkAuthorizationServerConfig, createAuthorizationServer, type AuthorizationServer } from './auth/index.js';
 import { legacySseUrlFor, type Config } from './config.js';
 import { createHttpBasics, finalErrorHandler } from './http/basics.js';
+import { traceHttp } from './observability/http-spans.js';
+import { startTracing } from './observability/tracing.js';
 import { createDirectRoute, expressNodeClasses } from './http/direct.js';
 import { createLogger, type Logger } from './logger.js';
 import { createGallery, GALLERY_APPS, galleryAppUrl, resolveGalleryPackage } from './gallery/index.js';
@@ -54,6 +57,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Inject a store (tests); otherwise built from `config.redis`. */
   store?: Store;
+  /** OpenTelemetry tracer provider (tests: an in-memory exporter); otherwise built from `config.tracing`, or off. */
+  tracerProvider?: TracerProvider;
   /** Shorter MCP intervals (tests): session idle time, periodic updates, log messages. */
   mcpTiming?: McpTimingOptions;
 }
@@ -94,6 +99,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
   }
 
+  const tracing = await startTracing(config.tracing, logger, options.tracerProvider);
   const store = options.store ?? (await createStore(config, logger));
   const metrics = createMetrics();
   const checks: ReadinessCheck[] = [{ name: 'storage', check: () => store.ping() }];
@@ -119,7 +125,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       store,
       logger: logger.child({ component: 'as' }),
       onTokensIssued: grantType => metrics.tokensIssued.inc({ grant_type: grantType }),
-      additionalResources: galleryProtected(config) ? GALLERY_APPS.map(a => galleryAppUrl(config.baseUri, a.slug)) : []
+      additionalResources: galleryProtected(config) ? GALLERY_APPS.map(a => galleryAppUrl(config.baseUri, a.slug)) : [],
+      tracer: tracing.tracer
     });
     late.push(as.router);
     closers.push(() => as!.close());
@@ -140,7 +147,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       onOutcome: (outcome, reason) => metrics.countAuthOutcome(outcome, reason)
     });
     late.push(rs.router);
-    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, authenticateLegacySse: rs.authenticateLegacySse, timing: options.mcpTiming, upstream: as?.upstream, skills: await loadReferenceSkills(logger) });
+    mcp = createMcpResourceServer({ config, store, logger: logger.child({ component: 'mcp' }), authenticate: rs.authenticate, authenticateLegacySse: rs.authenticateLegacySse, timing: options.mcpTiming, upstream: as?.upstream, skills: await loadReferenceSkills(logger), tracing });
     const mcpStats = mcp.stats.bind(mcp);
     metrics.gauge('mcp_active_sessions', 'Open 2025-era Streamable HTTP sessions on this instance', () => mcpStats().streamableSessions);
     metrics.gauge('mcp_active_sse_sessions', 'Open legacy HTTP+SSE sessions on this instance', () => mcpStats().sseSessions);
@@ -205,7 +212,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // subscriptions/listen), which shutdown ends rather than waits for.
   let inFlight = 0;
   let drained: (() => void) | undefined;
-  handle = (req, res) => {
+  // One span per HTTP request when tracing is on (the listener is unchanged when off).
+  handle = traceHttp(tracing, (req, res) => {
     const stream = (req.method === 'GET' && /^\/(mcp|sse)(\?|$)/.test(req.url ?? '')) || req.headers['mcp-method'] === 'subscriptions/listen';
     if (!stream) {
       inFlight++;
@@ -214,7 +222,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       });
     }
     if (!direct?.(req, res)) app(req, res);
-  };
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -235,6 +243,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await stopped;
       clearTimeout(timer);
       await store.close().catch(() => undefined);
+      await tracing.shutdown();
       metrics.close();
     })());
 

@@ -11,6 +11,8 @@ import { devNull } from 'node:os';
 
 import { z } from 'zod';
 
+import type { TracingOptions } from './observability/tracing.js';
+
 export type AuthMode = 'internal' | 'external' | 'auth_server';
 
 /** Who signs the person in (`UPSTREAM_IDP`): the demo IdP, any OpenID Connect provider, a preset of one, or GitHub. */
@@ -113,6 +115,15 @@ const Env = z.object({
   JWT_ALGORITHMS: z.string().default('RS256,ES256,PS256,EdDSA'),
   COGNITO_CLIENT_ID: z.string().optional(),
 
+  // OpenTelemetry (standard variables; tracing is off unless they configure an exporter).
+  OTEL_SDK_DISABLED: bool.default(false),
+  OTEL_TRACES_EXPORTER: z.string().default(''),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().default(''),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.string().default(''),
+  OTEL_SERVICE_NAME: z.string().min(1).default('mcp-reference-server'),
+
   UPSTREAM_IDP: z.enum(UPSTREAM_IDP_KINDS).default('mock'),
   UPSTREAM_ISSUER: z.string().url().optional(),
   UPSTREAM_CLIENT_ID: z.string().optional(),
@@ -128,6 +139,8 @@ const Env = z.object({
 
 export interface Config {
   env: 'development' | 'production' | 'test';
+  /** OpenTelemetry traces (src/observability/tracing.ts); `exporter` undefined: off. */
+  tracing: TracingOptions;
   mode: AuthMode;
   /** Interface the HTTP server binds to. */
   host: string;
@@ -274,6 +287,41 @@ const list = (s: string) =>
 
 const stripSlash = (s: string) => s.replace(/\/+$/, '');
 
+/** `k1=v1,k2=v2` (W3C baggage-like, values percent-decoded), as the OTLP exporter variables spell headers. */
+function otlpHeaders(variable: string, raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of list(raw)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError(variable, `"${pair.slice(0, 40)}" is not key=value; write e.g. ${variable}=authorization=Bearer%20xyz.`);
+    try {
+      out[pair.slice(0, eq).trim()] = decodeURIComponent(pair.slice(eq + 1).trim());
+    } catch {
+      throw new ConfigError(variable, 'a value is not valid percent-encoding.');
+    }
+  }
+  return out;
+}
+
+/**
+ * Tracing is on when an exporter is configured: `OTEL_TRACES_EXPORTER=otlp`
+ * or `console`, or (with `OTEL_TRACES_EXPORTER` unset) an OTLP endpoint.
+ * `OTEL_TRACES_EXPORTER=none` or `OTEL_SDK_DISABLED=true` turn it off. Unlike
+ * the SDK's own default (otlp), nothing configured means off: no process
+ * sends anything anywhere unless asked to.
+ */
+function tracingConfig(e: z.infer<typeof Env>): TracingOptions {
+  const base = { serviceName: e.OTEL_SERVICE_NAME };
+  const names = list(e.OTEL_TRACES_EXPORTER.toLowerCase());
+  const unknown = names.find(n => !['otlp', 'console', 'none'].includes(n));
+  if (unknown) throw new ConfigError('OTEL_TRACES_EXPORTER', `"${unknown}" is not supported here; use otlp, console or none.`);
+  if (e.OTEL_SDK_DISABLED || names.includes('none')) return base;
+  const endpoint = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${stripSlash(e.OTEL_EXPORTER_OTLP_ENDPOINT)}/v1/traces` : undefined);
+  const exporter = names.includes('otlp') ? 'otlp' : names.includes('console') ? 'console' : endpoint ? 'otlp' : undefined;
+  if (!exporter) return base;
+  const headers = { ...otlpHeaders('OTEL_EXPORTER_OTLP_HEADERS', e.OTEL_EXPORTER_OTLP_HEADERS), ...otlpHeaders('OTEL_EXPORTER_OTLP_TRACES_HEADERS', e.OTEL_EXPORTER_OTLP_TRACES_HEADERS) };
+  return { ...base, exporter, endpoint: endpoint ?? 'http://localhost:4318/v1/traces', headers };
+}
+
 /**
  * The legacy HTTP+SSE URL of the server whose MCP URL is `mcpUrl`: same
  * origin, the path's last segment replaced by `sse`
@@ -329,6 +377,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
   const issuer = e.AUTH_MODE === 'external' ? e.AUTH_SERVER_URL! : baseUri;
   return {
     env: e.NODE_ENV,
+    tracing: tracingConfig(e),
     mode: e.AUTH_MODE,
     host: e.HOST,
     port,

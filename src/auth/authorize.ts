@@ -23,6 +23,7 @@ import { isValidChallenge } from './pkce.js';
 import { rateLimit } from './rate-limit.js';
 import type { ClientRecord } from './records.js';
 import { findRedirectUri } from './redirect-uri.js';
+import { oauthSpan } from '../observability/oauth-spans.js';
 
 /** Every parameter, as sent (repeated ones stay visible). */
 function queryOf(req: Request): URLSearchParams {
@@ -186,6 +187,6 @@ export function authorizeRouter(ctx: AsContext, onError: ErrorRequestHandler): R
     renderConsent(res, { client, redirectUri, scopes: checked.scopes, resource: checked.resource, handle, csrf, navigationOrigins: ctx.idp.navigationOrigins?.() });
   };
 
-  router.get(PATHS.authorize, markPage, rateLimit(ctx, 'authorize'), noStore, wrap(authorize), onError);
+  router.get(PATHS.authorize, oauthSpan(ctx.tracer, 'authorize'), markPage, rateLimit(ctx, 'authorize'), noStore, wrap(authorize), onError);
   return router;
 }

@@ -19,6 +19,7 @@ import { checkCsrf, loadInteraction, takeInteraction } from './interaction.js';
 import { rateLimit } from './rate-limit.js';
 import type { ClientRecord, InteractionRecord } from './records.js';
 import { isLoopbackRedirect } from './redirect-uri.js';
+import { oauthSpan } from '../observability/oauth-spans.js';
 
 export interface ConsentView {
   client: ClientRecord;
@@ -99,6 +100,6 @@ export function consentRouter(ctx: AsContext, onError: ErrorRequestHandler): Rou
     await startSignIn(ctx, res, f.interaction!, rest);
   };
 
-  router.post(PATHS.consent, markPage, rateLimit(ctx, 'authorize'), noStore, parseForm, wrap(decide), onError);
+  router.post(PATHS.consent, oauthSpan(ctx.tracer, 'consent'), markPage, rateLimit(ctx, 'authorize'), noStore, parseForm, wrap(decide), onError);
   return router;
 }

@@ -10,6 +10,7 @@ import type { UpstreamStates } from './identity/upstream-state.js';
 import type { UpstreamTokenStore } from './identity/upstream-tokens.js';
 import type { Records } from './records.js';
 import type { RedirectUriAllowlist } from './redirect-uri-allowlist.js';
+import type { Tracer } from '@opentelemetry/api';
 
 /** Scopes this AS knows. `offline_access` asks for a refresh token (SEP-2207); it is never a resource scope. */
 export const SCOPES_SUPPORTED = ['mcp', 'mcp:admin', 'offline_access'] as const;
@@ -62,6 +63,8 @@ export interface AsContext {
   redirectUriAllowlist?: RedirectUriAllowlist;
   /** Metrics hook: one call per successful token response. */
   onTokensIssued?: (grantType: 'authorization_code' | 'refresh_token') => void;
+  /** OpenTelemetry spans of the OAuth steps (../observability/oauth-spans.ts); the API's no-op tracer when tracing is off. */
+  tracer: Tracer;
 }
 
 export const seconds = (ms: number) => Math.floor(ms / 1000);

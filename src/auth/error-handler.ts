@@ -10,11 +10,13 @@ import type { ErrorRequestHandler } from 'express';
 import type { AsContext } from './context.js';
 import { describeError, errorRedirectParams, OAuthError, PageError, RedirectToClient, sendJsonError, toOAuthError } from './errors.js';
 import { errorPage, sendPage } from '../http/html.js';
+import { OAUTH_ERROR_LOCAL } from '../observability/oauth-spans.js';
 
 export function createErrorHandler(ctx: AsContext): ErrorRequestHandler {
   return (thrown, req, res, _next) => {
     const inner = thrown instanceof RedirectToClient || thrown instanceof PageError ? thrown.error : thrown;
     const err = toOAuthError(inner);
+    res.locals[OAUTH_ERROR_LOCAL] = err.code;
     const log = req.log ?? ctx.log;
     if (err.code === 'server_error') log.error({ err: inner, path: req.path }, 'unexpected error in the authorization server');
     else log.info({ event: 'oauth_error', code: err.code, status: err.status, reason: err.reason, path: req.path }, 'request refused');

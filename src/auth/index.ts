@@ -42,6 +42,8 @@ import { registerRouter } from './register.js';
 import { AllowlistEntryError, compileRedirectUriAllowlist, type RedirectUriAllowlist } from './redirect-uri-allowlist.js';
 import { revokeRouter } from './revoke.js';
 import { tokenRouter } from './token.js';
+import type { Tracer } from '@opentelemetry/api';
+import { TRACING_OFF } from '../observability/tracing.js';
 
 export type { IntrospectionResponse } from './introspect.js';
 
@@ -59,6 +61,8 @@ export interface AuthorizationServerOptions {
    * is the one resource it was requested for.
    */
   additionalResources?: readonly string[];
+  /** OpenTelemetry tracer for the OAuth step spans. Default: the API's no-op tracer. */
+  tracer?: Tracer;
 }
 
 export interface AuthorizationServer {
@@ -132,7 +136,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     records: createRecords(store, key => logger.error({ event: 'corrupt_record', key: key.split(':').slice(0, 2).join(':') }, 'stored record failed validation; treated as absent')),
     resourceServerClient: rs ? { clientId: rs.clientId, secretHash: sha256(rs.clientSecret) } : undefined,
     redirectUriAllowlist: buildRedirectUriAllowlist(config.allowedClientRedirectUris),
-    onTokensIssued: options.onTokensIssued
+    onTokensIssued: options.onTokensIssued,
+    tracer: options.tracer ?? TRACING_OFF.tracer
   };
   // The provider and the records around it need the context, and the context them: set below, before any route runs.
   const ctx = base as AsContext;

@@ -23,6 +23,7 @@ import { introspectToken } from './grants.js';
 import { noStore, parseForm, required, wrap, type Step } from './http.js';
 import type { IntrospectionResponse } from '../shared/introspection-response.js';
 import { rateLimit } from './rate-limit.js';
+import { oauthSpan } from '../observability/oauth-spans.js';
 
 export type { IntrospectionResponse };
 
@@ -46,6 +47,6 @@ export function introspectRouter(ctx: AsContext, onError: ErrorRequestHandler): 
     res.status(200).json(answer);
   };
 
-  router.post(PATHS.introspect, rateLimit(ctx, 'introspect'), noStore, parseForm, wrap(introspect), onError);
+  router.post(PATHS.introspect, oauthSpan(ctx.tracer, 'introspect'), rateLimit(ctx, 'introspect'), noStore, parseForm, wrap(introspect), onError);
   return router;
 }

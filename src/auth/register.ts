@@ -28,6 +28,7 @@ import { rateLimit } from './rate-limit.js';
 import type { ClientRecord } from './records.js';
 import { isLoopbackRedirect, redirectUriProblem } from './redirect-uri.js';
 import { refuseUnlistedRedirectUris } from './redirect-uri-allowlist.js';
+import { oauthSpan } from '../observability/oauth-spans.js';
 
 const text = (max: number) => z.string().max(max);
 const uri = z.string().max(2000).url();
@@ -126,6 +127,6 @@ export function registerRouter(ctx: AsContext, onError: express.ErrorRequestHand
   };
 
   router.options(PATHS.register, allowCors('POST'));
-  router.post(PATHS.register, allowCors('POST'), rateLimit(ctx, 'register'), noStore, limitDeclaredBody, express.json({ limit: BODY_LIMIT }), wrap(registerClient), onError);
+  router.post(PATHS.register, oauthSpan(ctx.tracer, 'register'), allowCors('POST'), rateLimit(ctx, 'register'), noStore, limitDeclaredBody, express.json({ limit: BODY_LIMIT }), wrap(registerClient), onError);
   return router;
 }

@@ -23,6 +23,7 @@ import { looksLikeToken, revokeAccessToken, revokeGrant } from './grants.js';
 import { allowCors, form, noStore, parseForm, required, wrap, type Step } from './http.js';
 import { rateLimit } from './rate-limit.js';
 import type { TokenRecord } from './records.js';
+import { oauthSpan } from '../observability/oauth-spans.js';
 
 type Found = { kind: 'access_token' | 'refresh_token'; record: TokenRecord; hash: string };
 
@@ -63,6 +64,6 @@ export function revokeRouter(ctx: AsContext, onError: ErrorRequestHandler): Rout
   };
 
   router.options(PATHS.revoke, allowCors('POST'));
-  router.post(PATHS.revoke, allowCors('POST'), rateLimit(ctx, 'revoke'), noStore, parseForm, wrap(revoke), onError);
+  router.post(PATHS.revoke, oauthSpan(ctx.tracer, 'revoke'), allowCors('POST'), rateLimit(ctx, 'revoke'), noStore, parseForm, wrap(revoke), onError);
   return router;
 }

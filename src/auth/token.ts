@@ -41,6 +41,7 @@ import { parseScopes } from './authorize.js';
 import { verifierMatches } from './pkce.js';
 import { rateLimit } from './rate-limit.js';
 import { ttlUntil, type CodeRecord, type GrantRecord, type TokenRecord } from './records.js';
+import { oauthSpan } from '../observability/oauth-spans.js';
 
 const invalidGrant = (reason: string) => new OAuthError('invalid_grant', { reason });
 
@@ -194,6 +195,6 @@ export function tokenRouter(ctx: AsContext, onError: ErrorRequestHandler): Route
   };
 
   router.options(PATHS.token, allowCors('POST'));
-  router.post(PATHS.token, allowCors('POST'), rateLimit(ctx, 'token'), noStore, parseForm, wrap(token), onError);
+  router.post(PATHS.token, oauthSpan(ctx.tracer, 'token'), allowCors('POST'), rateLimit(ctx, 'token'), noStore, parseForm, wrap(token), onError);
   return router;
 }

@@ -46,6 +46,8 @@ import type { ReferenceSkills } from './extensions/skills/index.js';
 import { DEFAULT_TASK_LIMITS, TaskRuntime } from './extensions/tasks/index.js';
 import { createStateCodec } from './request-state.js';
 import { buildMcpServer, SERVER_INFO, type BuildContext, type FeatureServices } from './server.js';
+import { traceMcpRequests } from '../observability/mcp-spans.js';
+import type { Tracing } from '../observability/tracing.js';
 
 export { TOOL_REQUIRED_SCOPES } from './features/scopes.js';
 
@@ -79,6 +81,8 @@ export interface McpResourceServerOptions {
   upstream?: UpstreamAccount;
   /** The Skills extension's catalog (`loadReferenceSkills`); without it no skills are served. */
   skills?: ReferenceSkills;
+  /** OpenTelemetry: when on, every MCP request gets its span (src/observability/mcp-spans.ts). */
+  tracing?: Tracing;
 }
 
 export interface McpResourceServer {
@@ -153,7 +157,15 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     stats: () => ({ startedAt, streamableSessions: registry.count('streamable'), sseSessions: registry.count('sse'), listenStreams: listens.size }),
     clientTesting
   };
-  const build = (ctx: BuildContext) => buildMcpServer(services, ctx);
+  const tracing = options.tracing;
+  // With tracing off nothing is wrapped: the hot path stays as it is.
+  const build = tracing?.enabled
+    ? (ctx: BuildContext) => {
+        const server = buildMcpServer(services, ctx);
+        traceMcpRequests(server, tracing);
+        return server;
+      }
+    : (ctx: BuildContext) => buildMcpServer(services, ctx);
 
   const modern = createMcpHandler(async ctx => build({ era: ctx.era, authInfo: ctx.authInfo, requestInfo: ctx.requestInfo, callerCatalogue: await prefetchCatalogue(clientTesting, ctx.requestInfo, ctx.authInfo) }), {
     // Legacy traffic never reaches this handler: ./http/streamable.ts routes

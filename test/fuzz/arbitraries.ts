@@ -157,7 +157,8 @@ function params(method: string): fc.Arbitrary<unknown> {
     ),
     'logging/setLevel': fc.record({ level: fc.oneof(fc.constantFrom('debug', 'info', 'error', 'emergency'), headerText) }, { requiredKeys: [] })
   };
-  const base = specific[method] ?? fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 4, arbitrary: fc.dictionary(fc.constantFrom('uri', 'name', 'cursor', 'level', 'requestId', 'taskId', 'progressToken', 'reason'), jsonish, { maxKeys: 3 }) }, { weight: 1, arbitrary: jsonish });
+  // Own keys only: fast-check generates names like `constructor` and `__proto__` on purpose.
+  const base = (Object.hasOwn(specific, method) ? specific[method] : undefined) ?? fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 4, arbitrary: fc.dictionary(fc.constantFrom('uri', 'name', 'cursor', 'level', 'requestId', 'taskId', 'progressToken', 'reason'), jsonish, { maxKeys: 3 }) }, { weight: 1, arbitrary: jsonish });
   // Now and then a `_meta` of generated values (a broken envelope, a traceparent).
   return fc.tuple(base, fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: meta })).map(([p, m]) => {
     if (m === undefined) return p;

@@ -17,6 +17,7 @@ import { loadInteraction, takeInteraction } from '../interaction.js';
 import { rateLimit } from '../rate-limit.js';
 import { UpstreamError, type SignInCompletion } from './provider.js';
 import { upstreamFailureUrl } from './sign-in.js';
+import { oauthSpan } from '../../observability/oauth-spans.js';
 
 export function callbackRouter(ctx: AsContext, completion: SignInCompletion, onError: ErrorRequestHandler): Router {
   const router = Router();
@@ -40,6 +41,6 @@ export function callbackRouter(ctx: AsContext, completion: SignInCompletion, onE
     await completion.finish(res, pending.handle, result);
   };
 
-  router.get(PATHS.upstreamCallback, markPage, rateLimit(ctx, 'idp'), noStore, wrap(callback), onError);
+  router.get(PATHS.upstreamCallback, oauthSpan(ctx.tracer, 'idp_callback'), markPage, rateLimit(ctx, 'idp'), noStore, wrap(callback), onError);
   return router;
 }

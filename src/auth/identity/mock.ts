@@ -22,6 +22,7 @@ import { checkCsrf, loadInteraction, saveInteraction } from '../interaction.js';
 import { rateLimit } from '../rate-limit.js';
 import type { InteractionRecord } from '../records.js';
 import { UpstreamError, type IdentityProvider, type SignInCompletion, type UpstreamIdentity } from './provider.js';
+import { oauthSpan } from '../../observability/oauth-spans.js';
 
 export interface DemoIdentity {
   id: string;
@@ -139,8 +140,8 @@ export function createMockIdentityProvider(ctx: AsContext, onError: ErrorRequest
       await completion.finish(res, f.interaction!, { identity });
     };
 
-    router.get(PATHS.idp, markPage, rateLimit(ctx, 'idp'), noStore, wrap(showIdentityPage), onError);
-    router.post(PATHS.idp, markPage, rateLimit(ctx, 'idp'), noStore, parseForm, wrap(chooseIdentity), onError);
+    router.get(PATHS.idp, oauthSpan(ctx.tracer, 'idp'), markPage, rateLimit(ctx, 'idp'), noStore, wrap(showIdentityPage), onError);
+    router.post(PATHS.idp, oauthSpan(ctx.tracer, 'idp'), markPage, rateLimit(ctx, 'idp'), noStore, parseForm, wrap(chooseIdentity), onError);
     return router;
   };
 
