@@ -63,8 +63,8 @@ describe('examples', () => {
       assert.match(line('tools/call whoami'), /demo-user:alice/);
       assert.match(line('tools/call showPrimesApp'), /2, 3, 5, 7, 11/);
       assert.match(line('tools/call adminStats'), /"uptimeSeconds"/);
-      assert.equal(line('resources/list (cursor by cursor)'), '107 resources in 11 pages');
-      assert.equal(line('resources/list (SDK aggregates the pages)'), '107 resources');
+      assert.equal(line('resources/list (cursor by cursor)'), '108 resources in 11 pages');
+      assert.equal(line('resources/list (SDK aggregates the pages)'), '108 resources');
       assert.match(line('resources/templates/list'), /test:\/\/static\/resource\/\{id\}/);
       assert.equal(line('resources/read test://static/resource/1'), 'Resource 1: This is a plaintext resource');
       assert.equal(line('resources/read test://static/resource/2'), 'blob: Resource 2: This is a base64 blob');
