@@ -5,7 +5,9 @@
  * for a person to open, and waits for the redirect on
  * `http://127.0.0.1:<port>/callback`. Here the person is the project's OAuth
  * test browser (test/helpers/oauth.ts): it opens that exact URL, approves the
- * consent page, signs in at the demo IdP, and delivers the redirect to the
+ * consent page, signs in at the server's identity provider (the demo IdP, or
+ * the test OpenID provider's login form when the server runs with
+ * UPSTREAM_IDP=oidc), and delivers the redirect to the
  * suite's callback listener. The client is registered beforehand through
  * dynamic client registration with that redirect URI. Nothing is minted or
  * faked: the suite exchanges the code at the real token endpoint.

@@ -2,8 +2,10 @@
  * Obtains an access token for the conformance run through the REAL OAuth
  * flow, using the project's test helper (test/helpers/oauth.ts, owned by the
  * authorization-server work): dynamic client registration, PKCE, consent,
- * the mock IdP step and the code exchange, all over plain HTTP against the
- * running server. Nothing here mints or fakes a token.
+ * the sign-in (the demo IdP's page, or, when the server runs with
+ * UPSTREAM_IDP=oidc, the OpenID provider's login form driven over HTTP with
+ * a cookie jar per origin) and the code exchange, all over plain HTTP against
+ * the running server. Nothing here mints or fakes a token.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +56,6 @@ export async function obtainAccessToken(baseUrl: string, scope: string, identity
     accessToken: t.accessToken,
     scope: t.scope,
     expiresIn: t.expiresIn,
-    via: `DCR client ${t.clientId}, PKCE S256, consent approved, mock IdP identity "${identity}", authorization_code exchange (test/helpers/oauth.ts)`
+    via: `DCR client ${t.clientId}, PKCE S256, consent approved, identity "${identity}" signed in at the server's identity provider (demo IdP, or the OpenID provider's login form with UPSTREAM_IDP), authorization_code exchange (test/helpers/oauth.ts)`
   };
 }
