@@ -56,12 +56,22 @@ export const DEFAULT_FEATURES: FeatureCatalogue = {
     { name: 'whoami', title: 'Who am I' },
     { name: 'upstreamProfile', title: 'Profile at the identity provider' },
     { name: 'adminStats', title: 'Admin statistics (needs scope mcp:admin)' },
-    { name: 'researchReport', title: 'Research report (a task: progress, a question halfway; 2026-07-28)' }
+    { name: 'researchReport', title: 'Research report (a task: progress, a question halfway; 2026-07-28)' },
+    { name: 'mirror', title: 'Client test bench: what the server received' },
+    { name: 'fault', title: 'Client test bench: faults on demand (JSON-RPC, HTTP, streams, sessions)' },
+    { name: 'contentShapes', title: 'Client test bench: every content shape' },
+    { name: 'structuredObject', title: 'Client test bench: structured content (object)' },
+    { name: 'structuredArray', title: 'Client test bench: structured content (array)' },
+    { name: 'structuredPrimitive', title: 'Client test bench: structured content (primitive)' },
+    { name: 'largeResult', title: 'Client test bench: large results' },
+    { name: 'progressFlood', title: 'Client test bench: progress floods' },
+    { name: 'catalogueChange', title: 'Client test bench: your own dynamic catalogue' }
   ],
   resources: [
     { name: 'test://static/resource/1 … 100', title: '100 static resources (odd: text, even: binary), 10 per page' },
     { name: 'ui://reference-server/primes-app.html', title: 'Primes app (MCP Apps UI resource)' },
-    { name: 'skill://reference-server/{oauth-connect, mcp-apps-testing, client-error-handling}/SKILL.md', title: 'Skill manifests (SEP-2640)' }
+    { name: 'skill://reference-server/{oauth-connect, mcp-apps-testing, client-error-handling}/SKILL.md', title: 'Skill manifests (SEP-2640)' },
+    { name: 'bench://icons', title: 'Client test bench: icons (light and dark, several sizes), annotations, lastModified' }
   ],
   resourceTemplates: [
     { name: 'test://static/resource/{id}', title: 'Any static resource, with id completion' },
@@ -70,7 +80,8 @@ export const DEFAULT_FEATURES: FeatureCatalogue = {
   prompts: [
     { name: 'simple_prompt', title: 'Simple prompt' },
     { name: 'complex_prompt', title: 'Complex prompt (arguments with completion)' },
-    { name: 'resource_prompt', title: 'Resource prompt (embeds a resource)' }
+    { name: 'resource_prompt', title: 'Resource prompt (embeds a resource)' },
+    { name: 'trip_prompt', title: 'Client test bench: completion that follows context.arguments' }
   ],
   capabilities: [
     'Argument completion (completion/complete) for prompts and resource templates',
