@@ -34,7 +34,8 @@ import { createLandingRouter, type GalleryListing } from './ops/landing.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { createAdditionalProtectedResource, createProtectedResource } from './rs/index.js';
 import { createStore } from './store/index.js';
-import type { Store } from './store/store.js';
+import { agreeOnSharedSecrets } from './store/shared-secrets.js';
+import { isStoreUnavailable, type Store } from './store/store.js';
 import { createExternalValidator } from './validators/external.js';
 import { createInProcessValidator } from './validators/in-process.js';
 import type { TokenValidator } from './validators/token-validator.js';
@@ -101,6 +102,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const tracing = await startTracing(config.tracing, logger, options.tracerProvider);
   const store = options.store ?? (await createStore(config, logger));
+  const closers: Array<() => Promise<void>> = [];
+  if (config.mode !== 'auth_server') {
+    // Several instances on one Redis agree on INSTANCE_SECRET / MCP_REQUEST_STATE_KEY when unset (src/store/shared-secrets.ts).
+    try {
+      const shared = await agreeOnSharedSecrets(config, store, logger);
+      config = shared.config;
+      closers.push(async () => shared.stop());
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      logger.warn({ err }, 'Redis is unreachable at start-up: INSTANCE_SECRET / MCP_REQUEST_STATE_KEY, where unset, are per process until a restart');
+    }
+  }
   const metrics = createMetrics();
   const checks: ReadinessCheck[] = [{ name: 'storage', check: () => store.ping() }];
   app.disable('x-powered-by');
@@ -117,7 +130,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     createAdminEndpoint({ store, logger, token: config.adminToken })
   ];
 
-  const closers: Array<() => Promise<void>> = [];
   let as: AuthorizationServer | undefined;
   if (config.mode !== 'external') {
     as = createAuthorizationServer({

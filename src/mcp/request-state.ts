@@ -6,10 +6,10 @@
  * request method and the caller (subject + client id), so one user's state
  * cannot be replayed by another.
  *
- * Key: `MCP_REQUEST_STATE_KEY` (base64url, >= 32 bytes) when set. Otherwise a
- * random per-process key: fine for one instance, but with several instances
- * behind a load balancer a retry may land on another instance, which would
- * reject the state. Multi-instance deployments MUST set a shared key.
+ * Key: `MCP_REQUEST_STATE_KEY` (base64url, >= 32 bytes) when set; with Redis
+ * and the variable unset, the value the instances agreed on through Redis
+ * (src/store/shared-secrets.ts, filled into the config before this runs).
+ * Otherwise a random per-process key: fine for one instance.
  *
  * A tampered, expired or foreign state is answered by the SDK with JSON-RPC
  * -32602 "Invalid or expired requestState" before the handler runs.
