@@ -125,7 +125,7 @@ const Env = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).default('mcp-reference-server'),
 
   UPSTREAM_IDP: z.enum(UPSTREAM_IDP_KINDS).default('mock'),
-  UPSTREAM_ISSUER: z.string().url().optional(),
+  UPSTREAM_ISSUER: z.preprocess(v => (v === '' ? undefined : v), z.string().url().optional()),
   UPSTREAM_CLIENT_ID: z.string().optional(),
   UPSTREAM_CLIENT_SECRET: z.string().optional(),
   UPSTREAM_TOKEN_AUTH_METHOD: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),

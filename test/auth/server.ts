@@ -28,7 +28,7 @@ export async function startAs(env: Record<string, string> = {}, store?: Store): 
     }
   });
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'info', AUTH_MODE: 'auth_server', NODE_ENV: 'test', ...env });
-  const server = await startServer(config, { logger: createLogger('info', sink), store });
+  const server = await startServer(config, { logger: createLogger(config.logLevel, sink), store });
   return {
     server,
     url: server.url,

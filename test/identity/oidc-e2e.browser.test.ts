@@ -19,6 +19,8 @@ import { startFederated, type FederatedSetup } from './support.js';
 const REDIRECT = `http://127.0.0.1:${await freePort()}/callback`;
 
 type Era = '2026-07-28' | '2025-11-25';
+/** The provider's authorization codes seen on our callback. */
+const providerCodes: string[] = [];
 
 /** Our consent page, then the provider's sign-in form, in Chromium; resolves with the client's callback URL. */
 async function signInInBrowser(browser: Browser, authorizationUrl: URL, login: string, opIssuer: string): Promise<URL> {
@@ -33,6 +35,8 @@ async function signInInBrowser(browser: Browser, authorizationUrl: URL, login: s
         return route.fulfill({ status: 200, contentType: 'text/plain', body: 'You can close this window.' });
       }
     );
+    const seen: URL[] = [];
+    page.on('request', r => seen.push(new URL(r.url())));
     await page.goto(authorizationUrl.href);
     await page.getByRole('button', { name: 'Approve' }).click();
     await page.waitForURL(u => u.origin === new URL(opIssuer).origin);
@@ -40,6 +44,8 @@ async function signInInBrowser(browser: Browser, authorizationUrl: URL, login: s
     await page.locator('input[name="password"]').fill('any password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(u => u.href.startsWith(REDIRECT));
+    const backAtOurs = seen.find(u => u.pathname === '/upstream-idp/callback');
+    if (backAtOurs?.searchParams.get('code')) providerCodes.push(backAtOurs.searchParams.get('code')!);
     if (!callback) throw new Error('no redirect to the client');
     return new URL(callback);
   } finally {
@@ -69,7 +75,7 @@ describe('federated sign-in end to end (SDK v2 client, headless Chromium, real O
   let s: FederatedSetup;
   before(async () => {
     browser = await launchBrowser();
-    s = await startFederated();
+    s = await startFederated({ LOG_LEVEL: 'trace' });
     // Provider access tokens that are always within the refresh margin: every upstreamProfile call refreshes first.
     await s.op.control({ accessTtl: 20 });
   });
@@ -111,6 +117,16 @@ describe('federated sign-in end to end (SDK v2 client, headless Chromium, real O
       }
     });
   }
+
+  it('no provider token or provider code ever reaches a log line (the flows above ran at trace level)', async () => {
+    const upstream = await s.op.issued();
+    assert.ok(upstream.length >= 4, 'the provider issued tokens during the flows above');
+    const text = s.as.logText();
+    for (const value of upstream) {
+      for (const part of value.split('.').filter(p => p.length >= 16)) assert.ok(!text.includes(part), 'a provider token (or part of a JWT) reached the log');
+    }
+    for (const code of providerCodes) assert.ok(!text.includes(code), 'a provider authorization code reached the log');
+  });
 
   it('a provider that refuses the stored token, then the refresh: a clear tool error, never the token', async () => {
     const { client } = await connectSignedIn(browser, s, '2026-07-28', 'refused-user');

@@ -158,3 +158,30 @@ describe('upstream state (frozen clock)', async () => {
     assert.doesNotMatch(raw, /handle-secret|verifier-secret/);
   });
 });
+
+describe('OIDC presets', async () => {
+  const { OIDC_PRESETS, emailVerifiedOf } = await import('../../src/auth/identity/oidc-presets.js');
+  const cfg = (over: Record<string, string> = {}) => loadConfig({ ...oidc, UPSTREAM_IDP: 'google', UPSTREAM_ISSUER: '', ...over }).upstream;
+
+  it('google asks for offline access on a consent prompt, and hints hd only for a single allowed domain', () => {
+    assert.deepEqual(OIDC_PRESETS.google!.authorizationParams!(cfg()), { access_type: 'offline', prompt: 'consent' });
+    assert.equal(OIDC_PRESETS.google!.authorizationParams!(cfg({ UPSTREAM_ALLOWED_DOMAINS: 'corp.example' })).hd, 'corp.example');
+    assert.equal(OIDC_PRESETS.google!.authorizationParams!(cfg({ UPSTREAM_ALLOWED_DOMAINS: 'a.example,b.example' })).hd, undefined);
+  });
+
+  it('no preset adds resource (Entra v2 refuses it) or anything of the MCP client to the request', () => {
+    for (const preset of Object.values(OIDC_PRESETS)) {
+      const params = preset!.authorizationParams?.(cfg({ UPSTREAM_ALLOWED_DOMAINS: 'x.example' })) ?? {};
+      assert.equal('resource' in params, false);
+    }
+  });
+
+  it('email_verified: booleans, Cognito strings, Entra xms_edov; absent means unverified', () => {
+    assert.equal(emailVerifiedOf(OIDC_PRESETS.cognito!, { email_verified: 'true' }), true);
+    assert.equal(emailVerifiedOf(OIDC_PRESETS.cognito!, { email_verified: 'false' }), false);
+    assert.equal(emailVerifiedOf(OIDC_PRESETS.oidc!, { email_verified: true }), true);
+    assert.equal(emailVerifiedOf(OIDC_PRESETS.oidc!, {}), undefined);
+    assert.equal(emailVerifiedOf(OIDC_PRESETS.entra!, { xms_edov: true }), true);
+    assert.equal(emailVerifiedOf(OIDC_PRESETS.entra!, {}), undefined);
+  });
+});

@@ -23,6 +23,8 @@ export interface TestProvider {
   logs: string[];
   control(c: TestProviderControl): Promise<void>;
   stats(): Promise<{ token: number; refresh: number; userinfo: number; authorization: number }>;
+  /** Every access, refresh and ID token the provider issued so far. */
+  issued(): Promise<string[]>;
   /** Env for our server: UPSTREAM_IDP=oidc against this provider. */
   env(): Record<string, string>;
   stop(): Promise<void>;
@@ -77,6 +79,9 @@ export async function startTestProvider(opts: { redirectUris: string[]; port?: n
     },
     async stats() {
       return (await (await fetch(`${issuer}/__stats`)).json()) as Awaited<ReturnType<TestProvider['stats']>>;
+    },
+    async issued() {
+      return (await (await fetch(`${issuer}/__issued`)).json()) as string[];
     },
     env: () => ({ UPSTREAM_IDP: 'oidc', UPSTREAM_ISSUER: issuer, UPSTREAM_CLIENT_ID: OP_CLIENT_ID, UPSTREAM_CLIENT_SECRET: OP_CLIENT_SECRET, UPSTREAM_SCOPES: 'openid email profile offline_access' }),
     stop: () =>

@@ -21,6 +21,7 @@
  *   accessTtl: seconds for new access tokens (default 3600)
  *   rotateKeys: true -> sign with a new key from now on (old one unpublished)
  * `GET /__stats` -> counts of token, refresh and userinfo requests.
+ * `GET /__issued` -> every access, refresh and ID token it issued (to search logs and answers for them).
  */
 import http from 'node:http';
 import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
@@ -31,6 +32,8 @@ const clients = JSON.parse(process.env.OP_CLIENTS ?? '[]');
 
 const control = { token: 'ok', userinfo: 'ok', refresh: 'ok', accessTtl: 3600 };
 const stats = { token: 0, refresh: 0, userinfo: 0, authorization: 0 };
+/** Every token value this provider issued (GET /__issued): tests search logs and answers for them. */
+const issued: string[] = [];
 
 async function newKey(kid: string) {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
@@ -93,6 +96,7 @@ async function buildProvider() {
       }
       if (control.token === 'slow') await new Promise(r => setTimeout(r, 60_000));
       await next();
+      for (const k of ['access_token', 'refresh_token', 'id_token']) if (typeof ctx.body?.[k] === 'string') issued.push(ctx.body[k]);
       const grantType = ctx.oidc?.params?.grant_type;
       if (grantType === 'refresh_token') {
         stats.refresh++;
@@ -209,6 +213,10 @@ server.on('request', async (req, res) => {
         provider = await buildProvider();
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ control, generation }));
+      return;
+    }
+    if (url.pathname === '/__issued') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(issued));
       return;
     }
     if (url.pathname === '/__stats') {
