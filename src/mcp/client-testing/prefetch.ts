@@ -3,10 +3,13 @@
  * the request is handled, so the caller's dynamic catalogue
  * (./dynamic-catalogue.ts) is read from the store first, but only for the
  * requests that can see it: the lists, and a get/read/call naming a dynamic
- * or generated item. Every other request costs nothing extra.
+ * or generated item. Every other request costs nothing extra. While the
+ * store is unreachable the request is served without the caller's own items
+ * (stateless requests keep working through a storage outage).
  */
 import type { AuthInfo } from '@modelcontextprotocol/server';
 
+import { isStoreUnavailable } from '../../store/store.js';
 import { subjectOf } from '../features/env.js';
 import { DYNAMIC_PREFIX, DYNAMIC_RESOURCE_PREFIX, GENERATED_PREFIX, type CatalogueState } from './dynamic-catalogue.js';
 import type { ClientTestingServices } from './services.js';
@@ -24,5 +27,11 @@ export async function prefetchCatalogue(bench: ClientTestingServices | undefined
     const name = request.headers.get('mcp-name')?.replace(OWS, '') ?? '';
     if (!name.startsWith(DYNAMIC_PREFIX) && !name.startsWith(GENERATED_PREFIX) && !name.startsWith(DYNAMIC_RESOURCE_PREFIX)) return undefined;
   }
-  return bench.catalogue.get(subjectOf(authInfo) ?? '');
+  try {
+    return await bench.catalogue.get(subjectOf(authInfo) ?? '');
+  } catch (err) {
+    if (!isStoreUnavailable(err)) throw err;
+    bench.logger.debug({ err }, 'client testing: storage unreachable; serving without the caller catalogue');
+    return undefined;
+  }
 }
