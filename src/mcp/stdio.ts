@@ -3,7 +3,8 @@
  * MCP Apps page, skills) for a desktop client that starts this process and
  * speaks MCP on its stdin/stdout (`node dist/index.js --stdio`).
  *
- * - The catalogue as over HTTP, the skills and the client test bench included.
+ * - The catalogue as over HTTP: the extensions (skills, tasks) and the client
+ *   test bench included.
  * - Both eras on one connection kind: the SDK's `serveStdio` lets the
  *   client's opening decide (an `initialize` pins a 2025-era instance, a
  *   2026-07-28 request carrying the `_meta` envelope pins a modern one).
@@ -29,6 +30,7 @@ import type { Store } from '../store/store.js';
 import { ClientTestingServices, DEFAULT_LIMITS } from './client-testing/index.js';
 import { McpEventBus, notifierFor } from './events.js';
 import type { ReferenceSkills } from './extensions/skills/index.js';
+import { DEFAULT_TASK_LIMITS, TaskRuntime } from './extensions/tasks/index.js';
 import { createStateCodec } from './request-state.js';
 import { buildMcpServer, type FeatureServices } from './server.js';
 import { TOOL_REQUIRED_SCOPES } from './features/scopes.js';
@@ -110,6 +112,13 @@ export function serveMcpOverStdio(options: StdioServerOptions): RunningStdioServ
   const bus = new McpEventBus(store, logger);
   void bus.start();
   const startedAt = Date.now();
+  const taskLimits = config.mcp?.tasks;
+  const tasks = new TaskRuntime(
+    store,
+    logger,
+    taskLimits ? { ...DEFAULT_TASK_LIMITS, ttlMs: Math.round(taskLimits.ttlSeconds * 1000), maxPerSubject: taskLimits.maxPerSubject, maxLive: taskLimits.maxLive } : DEFAULT_TASK_LIMITS
+  );
+  void tasks.start().catch(err => logger.warn({ err }, 'tasks: cannot join the cross-instance channel'));
   const services: FeatureServices = {
     store,
     logger,
@@ -117,6 +126,7 @@ export function serveMcpOverStdio(options: StdioServerOptions): RunningStdioServ
     stateCodec: createStateCodec(config.requestStateKey, logger),
     notify: notifierFor(bus),
     skills: options.skills,
+    tasks,
     stats: () => ({ startedAt, streamableSessions: 0, sseSessions: 0, listenStreams: 0 }),
     // The client test bench's tools too (its HTTP-level faults have no HTTP to act on here).
     clientTesting: new ClientTestingServices(store, logger, config.mcp?.clientTesting ?? DEFAULT_LIMITS, bus)
@@ -147,6 +157,7 @@ export function serveMcpOverStdio(options: StdioServerOptions): RunningStdioServ
   const close = () =>
     (closing ??= (async () => {
       await handle.close().catch(err => logger.warn({ err }, 'stdio: error while closing'));
+      await tasks.close().catch(() => undefined);
       await bus.close().catch(() => undefined);
       ended();
     })());

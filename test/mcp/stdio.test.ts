@@ -9,21 +9,30 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/client';
 import { SkillsClient } from '@modelcontextprotocol/client/ext/skills';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 
-import { DEFAULT_FEATURES } from '../../src/ops/landing.js';
+import { connect, startTestServer, type TestServer } from '../helpers/mcp-harness.js';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'stdio');
 mkdirSync(ARTIFACTS, { recursive: true });
 
 const ERAS = [
-  { label: '2025-11-25 (initialize)', versionNegotiation: { mode: 'legacy' as const }, expected: '2025-11-25' },
-  { label: '2026-07-28 (per-request envelope)', versionNegotiation: { mode: { pin: '2026-07-28' as const } }, expected: '2026-07-28' }
+  { label: '2025-11-25 (initialize)', versionNegotiation: { mode: 'legacy' as const }, expected: '2025-11-25', http: '2025' as const },
+  { label: '2026-07-28 (per-request envelope)', versionNegotiation: { mode: { pin: '2026-07-28' as const } }, expected: '2026-07-28', http: '2026' as const }
 ];
+
+// The same catalogue over HTTP (with OAuth), to compare with.
+let httpServer: TestServer;
+before(async () => {
+  httpServer = await startTestServer({ name: 'stdio-reference' });
+});
+after(async () => {
+  await httpServer?.close();
+});
 
 for (const era of ERAS) {
   describe(`stdio, ${era.label}`, () => {
@@ -46,11 +55,20 @@ for (const era of ERAS) {
       try {
         assert.equal(client.getNegotiatedProtocolVersion(), era.expected);
 
-        // The whole catalogue: every tool the landing page lists.
-        const tools = (await client.listTools()).tools.map(t => t.name);
-        for (const t of DEFAULT_FEATURES.tools) assert.ok(tools.includes(t.name), `missing tool ${t.name}`);
-        // The client test bench's tools too.
-        for (const t of ['mirror', 'fault', 'contentShapes']) assert.ok(tools.includes(t), `missing tool ${t}`);
+        // The whole catalogue: the tools, prompts and resource templates the same era lists over HTTP.
+        const http = await connect(httpServer, era.http);
+        try {
+          const names = async (c: Client) => ({
+            tools: (await c.listTools()).tools.map(t => t.name).sort(),
+            prompts: (await c.listPrompts()).prompts.map(p => p.name).sort(),
+            templates: (await c.listResourceTemplates()).resourceTemplates.map(t => t.uriTemplate).sort()
+          });
+          const overHttp = await names(http.client);
+          assert.ok(overHttp.tools.length >= 40, `only ${overHttp.tools.length} tools over HTTP`);
+          assert.deepEqual(await names(client), overHttp);
+        } finally {
+          await http.close();
+        }
         const mirror = await client.callTool({ name: 'mirror', arguments: {} });
         assert.notEqual(mirror.isError, true);
         assert.ok(JSON.stringify(mirror.structuredContent ?? mirror.content).includes(era.expected));
