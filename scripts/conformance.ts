@@ -42,6 +42,9 @@
  *   --proxy-port N       port for the proxy (default: a free one)
  *   --timeout MS         per-scenario timeout passed to the suite (default 30000)
  *   --verbose            echo the suite's own output
+ *   --upstream-oidc      (without --url) start the test OpenID provider (oidc-provider, its own process,
+ *                        test/helpers/oidc-provider) and the server with UPSTREAM_IDP=oidc against it: every
+ *                        sign-in goes through the provider's login form, driven over HTTP with a cookie jar
  *
  * Exit codes: 0 all required scenarios pass; 1 a failure; 2 setup problem; 3 authorization not in place under --require-auth.
  */
@@ -86,6 +89,7 @@ const { values: args } = parseArgs({
     'proxy-port': { type: 'string' },
     timeout: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    'upstream-oidc': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   },
   strict: true
@@ -137,7 +141,18 @@ async function main(): Promise<number> {
       log(`testing the running server at ${mcpUrl} (its Host/Origin checks must accept ${proxy.origin.replace('http://', '')})`);
     } else {
       const { hosts, origins } = localHostsFor(proxy.port);
-      const server = await startLocalServer({ extraAllowedHosts: hosts, extraAllowedOrigins: origins, logFile: join(outDir, 'server.log') });
+      let env: Record<string, string> | undefined;
+      if (args['upstream-oidc']) {
+        // The provider must know our redirect URI: pick our port first.
+        const { freePort } = await import('../test/helpers/free-port.js');
+        const { startTestProvider } = await import('../test/helpers/oidc-provider/index.js');
+        const port = await freePort();
+        const op = await startTestProvider({ redirectUris: [`http://localhost:${port}/upstream-idp/callback`] });
+        cleanups.push(() => op.stop());
+        env = { PORT: String(port), UPSTREAM_TOKEN_KEY: (await import('node:crypto')).randomBytes(32).toString('base64url'), ...op.env() };
+        log(`started the test OpenID provider at ${op.issuer}: the server signs people in there (UPSTREAM_IDP=oidc)`);
+      }
+      const server = await startLocalServer({ extraAllowedHosts: hosts, extraAllowedOrigins: origins, logFile: join(outDir, 'server.log'), env });
       cleanups.push(() => server.close());
       mcpUrl = server.config.mcpUrl;
       log(`started the server in-process: ${mcpUrl} (AUTH_MODE=${server.config.mode}, store=${server.store.kind}); log in server.log`);
