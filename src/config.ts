@@ -86,6 +86,12 @@ const Env = z.object({
 
   CIMD_ALLOW_LOOPBACK: bool.default(false),
   ALLOWED_CLIENT_REDIRECT_URIS: z.string().default(''),
+  MAX_SESSIONS: seconds.default(2000),
+  MAX_SESSIONS_PER_SUBJECT: seconds.default(50),
+  MAX_SESSIONS_PER_CLIENT: seconds.default(1000),
+  MAX_STREAMS: seconds.default(4000),
+  MAX_STREAMS_PER_SUBJECT: seconds.default(50),
+  MAX_STREAMS_PER_CLIENT: seconds.default(1000),
   EXAMPLE_APPS_PUBLIC: bool.default(false),
   EXAMPLE_APPS_SYSTEM_MONITOR_REAL: bool.default(false),
   EXAMPLE_APPS_DEBUG_LOG_FILE: z.string().min(1).default(devNull),
@@ -136,6 +142,20 @@ const Env = z.object({
   UPSTREAM_ALLOWED_USERS: z.string().default(''),
   UPSTREAM_TIMEOUT: positiveSeconds.max(120).default(10)
 });
+
+/**
+ * What one caller may hold at once on one instance, and the ceiling for all
+ * (src/mcp/caller-limits.ts). The same shape serves every long-lived
+ * resource: sessions, streams, tasks.
+ */
+export interface CallerLimits {
+  /** Per token subject. */
+  perSubject: number;
+  /** Per OAuth client id. */
+  perClient: number;
+  /** Everyone together (503 beyond it). */
+  total: number;
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -193,6 +213,12 @@ export interface Config {
    * patterns checked) by the authorization server.
    */
   allowedClientRedirectUris: string[];
+  /**
+   * Per-instance limits on long-lived MCP resources (`MAX_SESSIONS*`,
+   * `MAX_STREAMS*`): 2025-era sessions (Streamable HTTP and legacy /sse), and
+   * open streams (GET /mcp, subscriptions/listen, legacy /sse).
+   */
+  limits: { sessions: CallerLimits; streams: CallerLimits };
   /** The MCP Apps gallery at `/<slug>/mcp` (src/gallery). */
   exampleApps: {
     /** `EXAMPLE_APPS_PUBLIC`: serve the apps without a token (default: each is an OAuth-protected resource of its own). */
@@ -418,6 +444,10 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
     allowedOrigins: list(e.ALLOWED_ORIGINS),
     maxBodyBytes: e.MAX_BODY_BYTES,
     cimdAllowLoopback: e.CIMD_ALLOW_LOOPBACK,
+    limits: {
+      sessions: { perSubject: e.MAX_SESSIONS_PER_SUBJECT, perClient: e.MAX_SESSIONS_PER_CLIENT, total: e.MAX_SESSIONS },
+      streams: { perSubject: e.MAX_STREAMS_PER_SUBJECT, perClient: e.MAX_STREAMS_PER_CLIENT, total: e.MAX_STREAMS }
+    },
     allowedClientRedirectUris: e.ALLOWED_CLIENT_REDIRECT_URIS.split(/[\s,]+/).filter(Boolean),
     exampleApps: { public: e.EXAMPLE_APPS_PUBLIC, systemMonitorReal: e.EXAMPLE_APPS_SYSTEM_MONITOR_REAL, debugLogFile: e.EXAMPLE_APPS_DEBUG_LOG_FILE },
     requestStateKey: e.MCP_REQUEST_STATE_KEY,

@@ -26,7 +26,9 @@ import { randomUUID } from 'node:crypto';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { Router, type RequestHandler } from 'express';
 
-import type { Config } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import { CallerQuota } from './caller-limits.js';
+import type { Quotas } from './http/admission.js';
 import { mcpCors } from '../http/cors.js';
 import type { DirectRoute } from '../http/direct.js';
 import { hostOriginGuard } from '../http/host-origin.js';
@@ -178,7 +180,11 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   });
   // The client test bench's HTTP-level faults (src/mcp/http/fault-hook.ts).
   const faults = createWireFaults(clientTesting, { name: SERVER_INFO.name, version: SERVER_INFO.version });
+  // Per-instance caller limits (src/mcp/caller-limits.ts, MAX_SESSIONS*, MAX_STREAMS*).
+  const limits = config.limits ?? loadConfig({}).limits;
+  const quotas: Quotas = { sessions: new CallerQuota('session', limits.sessions), streams: new CallerQuota('stream', limits.streams) };
   const streamable = createStreamableEndpoint({
+    quotas,
     modern,
     faults,
     build,
@@ -191,7 +197,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     retryIntervalMs: timing.sseRetryMs,
     eventTtlMs: timing.sessionIdleMs
   });
-  const sse = createLegacySseEndpoints({ build, registry, forwarder, logger, faults });
+  const sse = createLegacySseEndpoints({ quotas, build, registry, forwarder, logger, faults });
   const stopActivity = startActivity({ registry, listens, bus, logger, resourceUpdateIntervalMs: timing.resourceUpdateIntervalMs, logIntervalMs: timing.logIntervalMs });
 
   const guard = hostOriginGuard({ baseUri: config.baseUri, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins });

@@ -25,6 +25,7 @@ import { isStoreUnavailable } from '../../store/store.js';
 import type { HttpFaultHook } from './fault-hook.js';
 import type { Forwarder } from './forward.js';
 import type { SessionRegistry } from './sessions.js';
+import { admitSession, admitStream, type Quotas } from './admission.js';
 import { createSessionRouter, storeUnavailable } from './streamable.js';
 
 export class LegacySseServerTransport implements Transport {
@@ -98,6 +99,8 @@ export class LegacySseServerTransport implements Transport {
 }
 
 export interface LegacySseOptions {
+  /** Caller limits: a legacy /sse connection is a session and a stream (../caller-limits.ts). */
+  quotas: Quotas;
   build: (ctx: BuildContext) => McpServer;
   registry: SessionRegistry;
   forwarder: Forwarder;
@@ -119,12 +122,17 @@ export function createLegacySseEndpoints(options: LegacySseOptions): { open: Req
   const open: RequestHandler = async (req, res) => {
     const authed = req as AuthedRequest;
     const owner = subjectOf(authed.auth) ?? '';
+    const log = req.log ?? logger;
+    const release = await admitSession(options.quotas, registry, authed, res, log);
+    if (!release) return;
+    if (!admitStream(options.quotas, authed, res, log)) return release();
+    res.once('close', release);
     const transport = new LegacySseServerTransport(res, messagePath);
     try {
       await registry.claim(transport.sessionId, owner, 'sse');
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
-      (req.log ?? logger).warn({ err }, 'legacy SSE session refused: storage unavailable');
+      log.warn({ err }, 'legacy SSE session refused: storage unavailable');
       return storeUnavailable(res);
     }
     const state = { subscriptions: new Set<string>() };

@@ -187,6 +187,18 @@ export class SessionRegistry {
     void record.server.close().catch(() => undefined);
   }
 
+  /** The session of `owner` on this instance that has gone longest without a request, if any. */
+  leastRecentlyUsed(owner: string): SessionRecord | undefined {
+    let oldest: SessionRecord | undefined;
+    for (const s of this.sessions.values()) if (s.owner === owner && (!oldest || s.lastSeen < oldest.lastSeen)) oldest = s;
+    return oldest;
+  }
+
+  /** Closes a session now (session limit: room for the same caller's new one). */
+  async evict(record: SessionRecord): Promise<void> {
+    await this.closeOne(record);
+  }
+
   has(id: string): boolean {
     return this.sessions.has(id);
   }

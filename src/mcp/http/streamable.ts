@@ -40,12 +40,15 @@ import { subjectOf } from '../features/env.js';
 import { listenCaller, type ListenRegistry } from '../events.js';
 import type { BuildContext } from '../server.js';
 import type { McpServer } from '@modelcontextprotocol/server';
+import { admitSession, admitStream, type Quotas } from './admission.js';
 import { createStoreEventStore } from './event-store.js';
 import type { HttpFaultHook } from './fault-hook.js';
 import type { Forwarder } from './forward.js';
 import type { SessionKind, SessionRegistry } from './sessions.js';
 
 export interface StreamableEndpointOptions {
+  /** Caller limits on sessions and streams (../caller-limits.ts). */
+  quotas: Quotas;
   modern: McpHttpHandler;
   /** The client test bench's HTTP-level faults; may answer a POST itself. */
   faults?: HttpFaultHook;
@@ -170,6 +173,7 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
     if (body && !Array.isArray(body) && body.method === 'subscriptions/listen') {
       const wanted = body.params?.notifications?.resourceSubscriptions;
       const uris = Array.isArray(wanted) ? wanted.filter((u): u is string => typeof u === 'string').slice(0, 1000) : [];
+      if (!admitStream(options.quotas, req, res, req.log ?? logger)) return;
       const done = options.listens.open(uris);
       res.once('close', done);
       // The stream subscribes to the event bus as this caller (per-caller events, ../events.ts).
@@ -180,6 +184,17 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
   }
 
   async function createSession(req: AuthedRequest, res: Response): Promise<void> {
+    const release = await admitSession(options.quotas, registry, req, res, req.log ?? logger);
+    if (!release) return;
+    try {
+      await openSession(req, res, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  async function openSession(req: AuthedRequest, res: Response, release: () => void): Promise<void> {
     const sessionId = randomUUID();
     const state = { subscriptions: new Set<string>() };
     const server = options.build({ era: 'legacy', authInfo: req.auth, session: state });
@@ -202,6 +217,7 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
       }
     });
     transport.onclose = () => {
+      release();
       transports.delete(sessionId);
       registry.remove(sessionId);
       // The session is over: its stream logs can no longer be resumed.
@@ -213,6 +229,7 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
     } finally {
       if (!transports.has(sessionId)) {
         // initialize failed (e.g. bad params): nothing to keep.
+        release();
         await server.close().catch(() => undefined);
         await registry.forget(sessionId);
       }
@@ -225,6 +242,7 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
     if (!transport) return sessionNotFound(res);
     // Resuming needs the event log: answer 503 now rather than a 500 from the replay.
     if (req.method === 'GET' && header(req, 'last-event-id')) await options.store.ping();
+    if (req.method === 'GET' && !admitStream(options.quotas, req, res, req.log ?? logger)) return;
     if (req.method === 'POST' && (await options.faults?.intercept(req, res, { transport: 'session', expire: () => transport.close() }))) return;
     await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, body);
   };
