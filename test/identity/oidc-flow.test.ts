@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
-import { authorizationUrl, fetchMetadata, obtainTokens, OAuthBrowser, pkcePair, registerClient, revokeToken, tokenRequest, type ClientCredentials } from '../helpers/oauth.js';
+import { authorizationUrl, fetchMetadata, obtainTokens, OAuthBrowser, pkcePair, refreshRequest, refreshTokens, registerClient, revokeToken, tokenRequest, type ClientCredentials } from '../helpers/oauth.js';
 import { freePort } from '../helpers/free-port.js';
 import { startAs } from '../auth/server.js';
 import { startFederated, TOKEN_KEY, type FederatedSetup } from './support.js';
@@ -221,6 +221,15 @@ describe('sign-in through an OpenID Connect provider', () => {
     const t = await obtainTokens(s.as.url, { identity: 'paul' });
     const before = (await keys(s, 'auth:upstream-token:*')).length;
     assert.equal((await revokeToken(t, t.refreshToken!, 'refresh_token')).status, 200);
+    assert.equal((await keys(s, 'auth:upstream-token:*')).length, before - 1);
+  });
+
+  it('a refresh token of ours reused after rotation revokes the grant and deletes the provider tokens bound to it', async () => {
+    const t0 = await obtainTokens(s.as.url, { identity: 'rita' });
+    const t1 = await refreshTokens(s.as.url, t0);
+    await refreshTokens(s.as.url, t1);
+    const before = (await keys(s, 'auth:upstream-token:*')).length;
+    assert.equal((await refreshRequest(t0, t0.refreshToken!)).status, 400);
     assert.equal((await keys(s, 'auth:upstream-token:*')).length, before - 1);
   });
 

@@ -33,6 +33,9 @@ export interface OidcProviderOptions {
   log: Logger;
 }
 
+/** After a failed discovery, sign-ins fail at once for this long before discovery is tried again. */
+const DISCOVERY_RETRY_MS = 5_000;
+
 /** Asymmetric algorithms accepted for ID-token signatures. */
 const ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
@@ -97,10 +100,13 @@ export function createOidcIdentityProvider(options: OidcProviderOptions): Identi
         : client.ClientSecretBasic(config.clientSecret);
 
   let authorizationOrigin: string | undefined;
+  /** The last discovery failure: repeated at once for a few seconds, so a dead provider does not hold every /authorize for UPSTREAM_TIMEOUT. */
+  let lastFailure: { at: number; error: UpstreamError } | undefined;
   let discovered: Promise<{ rp: client.Configuration; jwks: ReturnType<typeof createRemoteJWKSet> }> | undefined;
   /** Discovery once it succeeds; retried on the next call while it fails. */
-  const setup = () =>
-    (discovered ??= (async () => {
+  const setup = () => {
+    if (!discovered && lastFailure && Date.now() - lastFailure.at < DISCOVERY_RETRY_MS) return Promise.reject(lastFailure.error);
+    return (discovered ??= (async () => {
       const rp = await client.discovery(issuer, config.clientId!, { client_secret: config.clientSecret, redirect_uris: [redirectUri], response_types: ['code'] }, clientAuth, {
         timeout: timeoutSeconds,
         // http issuers are refused in production by src/config.ts; allowed for local providers in development.
@@ -118,8 +124,12 @@ export function createOidcIdentityProvider(options: OidcProviderOptions): Identi
       return { rp, jwks };
     })().catch(err => {
       discovered = undefined;
-      throw classify(err, 'discovery');
+      const error = classify(err, 'discovery');
+      lastFailure = { at: Date.now(), error };
+      log.warn({ event: 'upstream_discovery_failed', provider: config.kind, issuer: issuer.href, reason: error.reason }, 'identity provider discovery failed; retrying on the next sign-in');
+      throw error;
     }));
+  };
 
   async function verifyIdTokenSignature(idToken: string, rp: client.Configuration, jwks: ReturnType<typeof createRemoteJWKSet>): Promise<void> {
     await jwtVerify(idToken, jwks, { issuer: rp.serverMetadata().issuer, audience: config.clientId!, algorithms: ID_TOKEN_ALGORITHMS });
