@@ -112,6 +112,8 @@ for (const kind of KINDS) {
         assert.equal(m.protocolVersion, '2025-11-25');
         assert.ok(m.sessionId, 'a session id');
         if (kind === '2025') assert.deepEqual(m.headers, { 'mcp-protocol-version': '2025-11-25', 'mcp-method': null, 'mcp-name': null, 'mcp-session-id': m.sessionId });
+        // Legacy SSE: the headers of the POST /message; no session header (the id is in the URL).
+        if (kind === 'sse') assert.deepEqual(m.headers, { 'mcp-protocol-version': '2025-11-25', 'mcp-method': null, 'mcp-name': null, 'mcp-session-id': null });
       }
     });
 

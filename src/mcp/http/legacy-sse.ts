@@ -168,7 +168,9 @@ export function createLegacySseEndpoints(options: LegacySseOptions): { open: Req
     if (messages.length === 0) return sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, 'Invalid Request: empty batch');
     if (await options.faults?.intercept(req, res, { transport: 'legacy-sse', stream: transport })) return;
     res.status(202).type('text/plain').send('Accepted');
-    for (const m of messages) transport.receive(m, { authInfo: authed.auth });
+    // The POST's headers, as the SDK's own transports hand them to handlers (`ctx.http.req`).
+    const request = new globalThis.Request(new URL(req.originalUrl ?? req.url, 'http://localhost'), { method: 'POST', headers: webHeaders(req) });
+    for (const m of messages) transport.receive(m, { authInfo: authed.auth, request });
   };
 
   const message: RequestHandler = async (req, res) => {
@@ -189,4 +191,14 @@ export function createLegacySseEndpoints(options: LegacySseOptions): { open: Req
       await Promise.all([...transports.values()].map(t => t.close()));
     }
   };
+}
+
+/** The request's headers as web `Headers` (repeated headers joined, as fetch does). */
+function webHeaders(req: Request): Headers {
+  const out = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) out.append(name, v);
+  }
+  return out;
 }
