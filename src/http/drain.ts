@@ -12,10 +12,10 @@
  * `Connection: close` (as `agent: false` and many clients do).
  *
  * So the rest of the body is read and thrown away first, up to `maxBytes`
- * more and for at most `maxMs`, and the answer goes out once the body has
- * ended: the connection then closes (or stays open) cleanly, with nothing
- * unread. A client that keeps sending past the bound gets the answer with
- * `Connection: close` and is cut off (a reset is then what it asked for).
+ * more and for at most `maxMs`, and the answer (with `Connection: close`)
+ * goes out once the body has ended: the connection then closes cleanly, with
+ * nothing unread. A client that keeps sending past the bound gets the answer
+ * all the same and is cut off (a reset is then what it asked for).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -36,27 +36,28 @@ export const DEFAULT_DRAIN: DrainOptions = { maxBytes: 8 * 1024 * 1024, maxMs: 1
 export function drainThenAnswer(req: IncomingMessage, res: ServerResponse, answer: () => void, options: DrainOptions = DEFAULT_DRAIN): void {
   let drained = 0;
   let done = false;
-  const finish = (cut: boolean) => {
+  const finish = () => {
     if (done) return;
     done = true;
     clearTimeout(timer);
     req.off('data', onData);
-    if (cut && !res.headersSent) res.setHeader('Connection', 'close');
+    // Then close: once everything sent was read, Node's close after this answer leaves nothing unread (no reset).
+    if (!res.headersSent) res.setHeader('Connection', 'close');
     answer();
   };
   const onData = (chunk: Buffer) => {
     drained += chunk.length;
-    if (drained > options.maxBytes) finish(true);
+    if (drained > options.maxBytes) finish();
   };
-  const timer = setTimeout(() => finish(true), options.maxMs);
+  const timer = setTimeout(() => finish(), options.maxMs);
   timer.unref();
   req.on('data', onData);
-  req.once('end', () => finish(false));
+  req.once('end', () => finish());
   // The client went away: nobody to answer.
   req.once('error', () => {
     done = true;
     clearTimeout(timer);
   });
-  if (req.readableEnded) finish(false);
+  if (req.readableEnded) finish();
   else req.resume();
 }
