@@ -105,6 +105,7 @@ const Env = z.object({
   TASKS_TTL: positiveSeconds.default(3600),
   TASKS_MAX_PER_SUBJECT: z.coerce.number().int().positive().max(100_000).default(20),
   TASKS_MAX_LIVE: z.coerce.number().int().positive().max(10_000_000).default(1000),
+  TASKS_LEASE_SECONDS: z.coerce.number().min(0.3).max(3600).default(30),
   MCP_RESOURCE_URL: z.string().url().optional(),
   ADMIN_TOKEN: z.string().min(32).optional(),
   INSTANCE_URL: z.string().url().optional(),
@@ -254,8 +255,11 @@ export interface Config {
       /** Faults one subject may trigger per minute (`CLIENT_TEST_FAULTS_PER_MINUTE`; default 60). */
       faultsPerMinute: number;
     };
-    /** Tasks (SEP-2663): lifetime of a task (`TASKS_TTL`, seconds), live tasks per subject (`TASKS_MAX_PER_SUBJECT`) and in all (`TASKS_MAX_LIVE`). */
-    tasks?: { ttlSeconds: number; maxPerSubject: number; maxLive: number };
+    /**
+     * Tasks (SEP-2663): lifetime of a task (`TASKS_TTL`, seconds), live tasks per subject (`TASKS_MAX_PER_SUBJECT`) and in all (`TASKS_MAX_LIVE`),
+     * and the lease of an instance on the tasks it runs (`TASKS_LEASE_SECONDS`): after that long without renewal its unfinished tasks fail.
+     */
+    tasks?: { ttlSeconds: number; maxPerSubject: number; maxLive: number; leaseSeconds: number };
   };
   /**
    * The resource-server client the authorization server provisions at start
@@ -462,7 +466,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv | Record<string, string | unde
         maxDurationMs: Math.round(e.CLIENT_TEST_MAX_DURATION * 1000),
         faultsPerMinute: e.CLIENT_TEST_FAULTS_PER_MINUTE
       },
-      tasks: { ttlSeconds: e.TASKS_TTL, maxPerSubject: e.TASKS_MAX_PER_SUBJECT, maxLive: e.TASKS_MAX_LIVE }
+      tasks: { ttlSeconds: e.TASKS_TTL, maxPerSubject: e.TASKS_MAX_PER_SUBJECT, maxLive: e.TASKS_MAX_LIVE, leaseSeconds: e.TASKS_LEASE_SECONDS }
     },
     introspectionClient:
       e.AUTH_MODE !== 'external' && e.INTROSPECTION_CLIENT_ID && e.INTROSPECTION_CLIENT_SECRET

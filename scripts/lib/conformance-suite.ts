@@ -57,7 +57,7 @@ export const REQUIRED_EXTENSION_SCENARIOS: readonly string[] = [
  */
 export const SKIPPED_BY_SUITE: Readonly<Record<string, string>> = {
   'tasks-status-notifications':
-    'the suite (0.2.0-alpha.12) returns one SKIPPED check unconditionally ("pending subscriptions/listen rewrite"); the server does not send notifications/tasks yet (README, Tasks)'
+    'the suite (0.2.0-alpha.12) returns one SKIPPED check unconditionally ("pending subscriptions/listen rewrite"); the server sends notifications/tasks on subscriptions/listen streams that ask for taskIds (README, Tasks; test/mcp/task-notifications.test.ts)'
 };
 
 /** The protocol revision the extension scenarios run at. */

@@ -45,7 +45,7 @@ import { createLegacySseEndpoints } from './http/legacy-sse.js';
 import { SessionRegistry, type InstanceIdentity } from './http/sessions.js';
 import { createStreamableEndpoint } from './http/streamable.js';
 import type { ReferenceSkills } from './extensions/skills/index.js';
-import { DEFAULT_TASK_LIMITS, TaskRuntime } from './extensions/tasks/index.js';
+import { DEFAULT_TASK_LIMITS, TaskRuntime, withTaskNotifications } from './extensions/tasks/index.js';
 import { createStateCodec } from './request-state.js';
 import { buildMcpServer, SERVER_INFO, type BuildContext, type FeatureServices } from './server.js';
 import { traceMcpRequests } from '../observability/mcp-spans.js';
@@ -105,8 +105,12 @@ export interface McpResourceServer {
   instance: InstanceIdentity;
   /** Live counts for metrics: sessions by transport, open `subscriptions/listen` streams. */
   stats(): { streamableSessions: number; sseSessions: number; listenStreams: number };
-  /** Ends open streams and sessions (graceful shutdown). */
-  close(): Promise<void>;
+  /**
+   * Ends open streams and sessions (graceful shutdown); unfinished tasks
+   * running here are settled as failed first. `settleTasks: false` leaves
+   * them as a crash would (tests): they fail once this instance's lease lapses.
+   */
+  close(options?: { settleTasks?: boolean }): Promise<void>;
 }
 
 export function createMcpResourceServer(options: McpResourceServerOptions): McpResourceServer {
@@ -143,7 +147,15 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   const tasks = new TaskRuntime(
     store,
     logger,
-    taskLimits ? { ...DEFAULT_TASK_LIMITS, ttlMs: Math.round(taskLimits.ttlSeconds * 1000), maxPerSubject: taskLimits.maxPerSubject, maxLive: taskLimits.maxLive } : DEFAULT_TASK_LIMITS
+    taskLimits
+      ? {
+          ...DEFAULT_TASK_LIMITS,
+          ttlMs: Math.round(taskLimits.ttlSeconds * 1000),
+          maxPerSubject: taskLimits.maxPerSubject,
+          maxLive: taskLimits.maxLive,
+          leaseMs: Math.round(taskLimits.leaseSeconds * 1000)
+        }
+      : DEFAULT_TASK_LIMITS
   );
   void tasks.start().catch(err => logger.warn({ err }, 'tasks: cannot join the cross-instance channel; answers and cancellations from other instances are noticed by polling'));
 
@@ -169,7 +181,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
       }
     : (ctx: BuildContext) => buildMcpServer(services, ctx);
 
-  const modern = createMcpHandler(async ctx => build({ era: ctx.era, authInfo: ctx.authInfo, requestInfo: ctx.requestInfo, callerCatalogue: await prefetchCatalogue(clientTesting, ctx.requestInfo, ctx.authInfo) }), {
+  const sdkModern = createMcpHandler(async ctx => build({ era: ctx.era, authInfo: ctx.authInfo, requestInfo: ctx.requestInfo, callerCatalogue: await prefetchCatalogue(clientTesting, ctx.requestInfo, ctx.authInfo) }), {
     // Legacy traffic never reaches this handler: ./http/streamable.ts routes
     // it to sessions first.
     legacy: 'reject',
@@ -178,6 +190,8 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     maxRequestBodySize: config.maxBodyBytes,
     onerror: err => logger.debug({ err }, 'MCP request rejected or failed')
   });
+  // `notifications/tasks` on subscriptions/listen (the Tasks extension's narrow wrapper: ./extensions/tasks/listen.ts).
+  const modern = withTaskNotifications(sdkModern, { runtime: tasks, logger, keepAliveMs: timing.keepAliveMs });
   // The client test bench's HTTP-level faults (src/mcp/http/fault-hook.ts).
   const faults = createWireFaults(clientTesting, { name: SERVER_INFO.name, version: SERVER_INFO.version });
   // Per-instance caller limits (src/mcp/caller-limits.ts, MAX_SESSIONS*, MAX_STREAMS*).
@@ -253,14 +267,16 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     direct,
     instance,
     stats: () => services.stats(),
-    close: () =>
+    close: (closeOptions = {}) =>
       (closing ??= (async () => {
         stopActivity();
+        // Unfinished tasks running here fail with a clear message before anything else stops (their listen streams hear it).
+        await tasks.close({ graceful: closeOptions.settleTasks ?? true });
         await modern.close().catch(err => logger.warn({ err }, 'error closing the modern MCP handler'));
+        modern.closeStreams();
         await registry.closeAll();
         await streamable.close();
         await sse.close();
-        await tasks.close();
         await bus.close();
         forwarder.close();
       })())

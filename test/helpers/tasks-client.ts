@@ -9,7 +9,7 @@
  * `createTask` reads the `CreateTaskResult` from it after the SDK refused it.
  * Everything else (envelope, headers, bearer token) is the SDK's own.
  */
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type McpSubscription } from '@modelcontextprotocol/client';
 import { z } from 'zod';
 
 export const TASKS = 'io.modelcontextprotocol/tasks';
@@ -29,6 +29,16 @@ export const TaskSchema = z.looseObject({
 export type TaskState = z.infer<typeof TaskSchema>;
 const Empty = z.looseObject({});
 
+export const TaskNotificationSchema = z.object({ method: z.literal('notifications/tasks'), params: TaskSchema });
+
+export interface TaskListen {
+  subscription: McpSubscription;
+  /** The `notifications/tasks` params received on this stream, in order. */
+  notes: TaskState[];
+  /** Resolves with the first note for which `done` holds (bounded). */
+  next(done: (t: TaskState) => boolean, what?: string): Promise<TaskState>;
+}
+
 export interface TasksClient {
   client: Client;
   /** The raw result of the last `tools/call`. */
@@ -38,6 +48,12 @@ export interface TasksClient {
   get(taskId: string): Promise<TaskState>;
   update(taskId: string, inputResponses: Record<string, unknown>): Promise<Record<string, unknown>>;
   cancel(taskId: string): Promise<Record<string, unknown>>;
+  /**
+   * Opens a `subscriptions/listen` stream following `taskIds` (plus any
+   * standard `filter` fields); `notes` collects the `notifications/tasks`
+   * it delivers (the SDK's own listen, with a schema for the extension's notification).
+   */
+  listenTasks(taskIds: unknown, filter?: Record<string, unknown>): Promise<TaskListen>;
   /** Polls `tasks/get` until `done` holds (bounded). */
   until(taskId: string, done: (t: TaskState) => boolean, what?: string): Promise<TaskState>;
   close(): Promise<void>;
@@ -84,6 +100,14 @@ export async function connectTasksClient(
   const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: token ? { token: async () => token } : undefined, fetch: capturingFetch });
   await client.connect(transport);
   const get = (taskId: string) => client.request({ method: 'tasks/get', params: { taskId } } as never, TaskSchema);
+  // The SDK lifts the subscription id out of _meta before the handler runs: each listen keeps the notes about its own task ids.
+  const streams = new Set<{ ids: Set<string>; notes: TaskState[] }>();
+  const waiters = new Set<() => void>();
+  client.setNotificationHandler('notifications/tasks', { params: TaskSchema.extend({ _meta: z.looseObject({}).optional() }) }, async params => {
+    const { _meta, ...task } = params;
+    for (const s of streams) if (s.ids.has(task.taskId)) s.notes.push(task as TaskState);
+    for (const w of [...waiters]) w();
+  });
   return {
     client,
     lastCall: () => last,
@@ -101,6 +125,31 @@ export async function connectTasksClient(
     get,
     update: (taskId, inputResponses) => client.request({ method: 'tasks/update', params: { taskId, inputResponses } } as never, Empty),
     cancel: taskId => client.request({ method: 'tasks/cancel', params: { taskId } } as never, Empty),
+    async listenTasks(taskIds, filter = {}) {
+      const notes: TaskState[] = [];
+      streams.add({ ids: new Set(Array.isArray(taskIds) ? taskIds.map(String) : []), notes });
+      const subscription = await client.listen({ ...filter, taskIds } as never);
+      return {
+        subscription,
+        notes,
+        next: (done, what = 'a task notification') =>
+          new Promise<TaskState>((resolve, reject) => {
+            const check = () => {
+              const hit = notes.find(done);
+              if (!hit) return;
+              clearTimeout(timer);
+              waiters.delete(check);
+              resolve(hit);
+            };
+            const timer = setTimeout(() => {
+              waiters.delete(check);
+              reject(new Error(`timed out waiting for ${what}; notes: ${JSON.stringify(notes.map(n => n.status))}`));
+            }, 15_000);
+            waiters.add(check);
+            check();
+          })
+      };
+    },
     async until(taskId, done, what = 'the task state') {
       const deadline = Date.now() + 15_000;
       for (;;) {

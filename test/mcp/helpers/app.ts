@@ -42,6 +42,8 @@ export interface McpTestApp {
   /** Only the MCP component's graceful shutdown (the HTTP server keeps listening). */
   closeMcp(): Promise<void>;
   close(): Promise<void>;
+  /** Stops as a crash would: connections dropped, task work stopped without settling its tasks, lease no longer renewed. */
+  crash(): Promise<void>;
 }
 
 export interface McpTestAppOptions {
@@ -80,6 +82,13 @@ export async function startMcpApp(options: McpTestAppOptions = {}): Promise<McpT
       httpServer.closeAllConnections();
       await stopped;
       await store.close();
+    },
+    async crash() {
+      const stopped = new Promise<void>(resolve => httpServer.close(() => resolve()));
+      httpServer.closeAllConnections();
+      await mcp.close({ settleTasks: false });
+      await stopped;
+      if (!options.store) await store.close();
     }
   };
 }

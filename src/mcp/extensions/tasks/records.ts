@@ -13,6 +13,9 @@
  *   (`tasks/update`), first answer wins.
  * - `mcp:tasks:live` and `mcp:tasks:live:<sha256(subject)>`: the live task
  *   ids, for the global ceiling and the per-subject limit.
+ * - `mcp:tasks:instance:<runnerId>`: the lease of the instance running work
+ *   (a heartbeat it renews); a live task whose runner's lease has lapsed is
+ *   settled as failed by whichever instance reads it next.
  *
  * Every key of a task expires with the task (`createdAt + ttlMs`); the ids are
  * random UUIDs, and a task belongs to the subject that created it.
@@ -34,6 +37,8 @@ export const TaskRecordSchema = z.object({
   owner: z.string(),
   /** The tool whose call created the task (for logs and the troubleshooting CLI). */
   tool: z.string(),
+  /** Id of the instance running the work (its lease: `taskKeys.lease`); absent on records written before leases. */
+  runner: z.string().optional(),
   status: z.enum([...LIVE_STATUSES, ...TERMINAL_STATUSES]),
   statusMessage: z.string().optional(),
   createdAt: z.string(),
@@ -54,6 +59,7 @@ export const taskKeys = {
   response: (taskId: string, key: string) => `mcp:task:${tag(taskId)}:response:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`,
   liveSet: 'mcp:tasks:live',
   subjectSet: (owner: string) => `mcp:tasks:live:${createHash('sha256').update(owner).digest('hex')}`,
+  lease: (runner: string) => `mcp:tasks:instance:${runner}`,
   channel: 'mcp:tasks'
 };
 
@@ -109,14 +115,27 @@ export class TaskRecords {
    * instance stopped before settling it stays listed until its records
    * expire, so the members are checked (and stale ones removed) here.
    */
-  async countLive(setKey: string): Promise<number> {
+  async countLive(setKey: string, orphaned: (record: TaskRecord) => Promise<boolean> = async () => false): Promise<number> {
     let live = 0;
     for (const taskId of await this.store.members(setKey)) {
-      const [liveRecord, final] = await Promise.all([this.store.get(taskKeys.live(taskId)), this.store.get(taskKeys.final(taskId))]);
-      if (liveRecord !== undefined && final === undefined) live++;
+      const [liveRecord, final] = await Promise.all([this.readLive(taskId), this.store.get(taskKeys.final(taskId))]);
+      if (liveRecord !== undefined && final === undefined && !(await orphaned(liveRecord))) live++;
       else await this.store.removeFromSet(setKey, taskId);
     }
     return live;
+  }
+
+  /** Renews the lease of instance `runner` for `ms`. */
+  async renewLease(runner: string, ms: number): Promise<void> {
+    await this.store.set(taskKeys.lease(runner), '1', ms);
+  }
+
+  async dropLease(runner: string): Promise<void> {
+    await this.store.delete(taskKeys.lease(runner));
+  }
+
+  async leaseHeld(runner: string): Promise<boolean> {
+    return (await this.store.get(taskKeys.lease(runner))) !== undefined;
   }
 
   async members(setKey: string): Promise<number> {
