@@ -31,20 +31,41 @@
  *   an invalid ID token, no verified email), `temporarily_unavailable`
  *   (provider unreachable, timed out, 5xx), `server_error` (anything the
  *   provider answered that makes no sense). Bound every request with
- *   `UPSTREAM_TIMEOUT_MS`. Nothing is written before `complete` returns.
- *   GitHub: exchange the code at `{UPSTREAM_GITHUB_URL}/login/oauth/access_token`
- *   (no ID token), read the identity from `GET /user` (`id` is the subject,
- *   `login`, `name`) and a verified address from `GET /user/emails`
- *   (`primary && verified`), set `emailVerified` only from that list.
+ *   `config.upstream.timeoutMs` (`UPSTREAM_TIMEOUT`; e.g.
+ *   `AbortSignal.timeout(timeoutMs)` on each fetch). Nothing is written
+ *   before `complete` returns: the AS writes the code and the sealed tokens
+ *   only after it. oidc.ts's `classify` shows one way to map failures.
+ *   GitHub: send PKCE S256 anyway (GitHub supports it) and `state`; exchange
+ *   the code at `{UPSTREAM_GITHUB_URL}/login/oauth/access_token` (ask for
+ *   JSON with `Accept: application/json`; no ID token, so no nonce), read the
+ *   identity from `GET /user` (`id` is the subject, `login`, `name`) and a
+ *   verified address from `GET /user/emails` (`primary && verified`); set
+ *   `emailVerified` only from that list. `identity.issuer` is the GitHub base
+ *   URL (github.com, or the Enterprise Server), so the same numeric id at two
+ *   GitHub installations is two people. The API base is
+ *   `https://api.github.com` for github.com and `{UPSTREAM_GITHUB_URL}/api/v3`
+ *   for Enterprise Server.
+ * - Register it in the registry (index.ts, `kind === 'github'`); the
+ *   configuration (`UPSTREAM_GITHUB_URL`, default scopes `read:user
+ *   user:email`) is already validated in src/config.ts. Allow-lists match a
+ *   GitHub `login` only when `identity.provider === 'github'` (sign-in.ts).
  * - `identity.subject` is the provider's stable identifier of the person
  *   (OIDC `sub`, GitHub's numeric `id`, never a login or email that can be
  *   reassigned); with `identity.issuer` it derives our `sub`.
  * - `refresh` (optional) exchanges the stored refresh token; GitHub apps
- *   with expiring user tokens support it, OAuth apps do not (leave it out or
- *   throw `access_denied`, and the `upstreamProfile` tool says the token is gone).
+ *   with expiring user tokens support it, OAuth apps do not (their tokens
+ *   carry no expiry: leave `expiresAt` undefined and they are used as they
+ *   are). A refresh token the provider refuses is `access_denied`: the AS
+ *   then deletes the stored tokens and `upstreamProfile` says so.
  * - `userinfo` calls the provider's profile endpoint (OIDC userinfo; GitHub
  *   `/user`) with the stored access token. A 401 from the provider is
  *   `UpstreamError('invalid_token')` so the AS can try a refresh once.
+ * - `navigationOrigins` MUST name the origin of `redirectTo` (GitHub: its
+ *   base URL's origin): the consent page's CSP `form-action` lists it, and
+ *   browsers apply form-action to the redirect after the form post, so a
+ *   provider missing here leaves the person stuck on our consent page.
+ * - `ready` (optional) tells `/ready` and `/authorize` whether the provider
+ *   can be reached; without it the AS assumes it can.
  * - `redirectTo` of the mock provider is one of our own pages: a provider
  *   may serve its own routes (`routes`) and finish there through the same
  *   `SignInCompletion` the callback uses.
