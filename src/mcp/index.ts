@@ -9,6 +9,10 @@
  *   /sse GET      hostOrigin → cors → authenticateLegacySse → open stream
  *   /message POST hostOrigin → cors → jsonBody → authenticateLegacySse → rejectMalformedJson → deliver
  *
+ * In the app (src/app.ts) the three `/mcp` lists run directly, without
+ * Express's router (`direct`, src/http/direct.ts): the hot path; `mount`
+ * registers the same steps for every other shape of request and for tests.
+ *
  * Host/Origin first (DNS rebinding: a foreign page gets 403 before anything
  * else), then CORS (preflights never need a token), then the body (so the
  * bearer gate can read the JSON-RPC method for step-up scopes), then the
