@@ -169,11 +169,12 @@ describe('sign-in through an OpenID Connect provider', () => {
 
   for (const [mode, expected] of [
     ['fail', 'temporarily_unavailable'],
+    ['reject', 'server_error'],
     ['slow', 'temporarily_unavailable'],
     ['tamper', 'access_denied'],
     ['wrong-nonce', 'access_denied']
   ] as const) {
-    it(`the provider's token endpoint ${mode === 'fail' ? 'failing (HTTP 500)' : mode === 'slow' ? 'not answering within UPSTREAM_TIMEOUT' : mode === 'tamper' ? 'returning an ID token with a broken signature' : 'returning an ID token for another nonce'}: ${expected} at the client, no code`, async () => {
+    it(`the provider's token endpoint ${mode === 'fail' ? 'failing (HTTP 500)' : mode === 'reject' ? 'refusing our code exchange (HTTP 400)' : mode === 'slow' ? 'not answering within UPSTREAM_TIMEOUT' : mode === 'tamper' ? 'returning an ID token with a broken signature' : 'returning an ID token for another nonce'}: ${expected} at the client, no code`, async () => {
       const f = await approveConsent(s.as.url);
       const callback = await f.browser.signInAtProvider(f.upstream, 'kim');
       await s.op.control({ token: mode });

@@ -10,7 +10,7 @@ export const OP_CLIENT_ID = 'mcp-reference-server';
 export const OP_CLIENT_SECRET = 'test-provider-client-secret-0123456789';
 
 export interface TestProviderControl {
-  token?: 'ok' | 'fail' | 'slow' | 'tamper' | 'wrong-nonce';
+  token?: 'ok' | 'fail' | 'reject' | 'slow' | 'tamper' | 'wrong-nonce';
   userinfo?: 'ok' | 'fail' | 'refuse';
   refresh?: 'ok' | 'refuse';
   accessTtl?: number;

@@ -14,7 +14,7 @@
  * ID token carries only `sub`, so the relying party must call userinfo.
  *
  * `POST /__control` (JSON) changes behaviour for failure tests:
- *   token:    'ok' | 'fail' (HTTP 500) | 'slow' (answers after 60 s) | 'tamper' (ID token signature broken)
+ *   token:    'ok' | 'fail' (HTTP 500) | 'reject' (400 invalid_grant) | 'slow' (answers after 60 s) | 'tamper' (ID token signature broken)
  *                  | 'wrong-nonce' (ID token signed correctly with another nonce)
  *   userinfo: 'ok' | 'fail' (500) | 'refuse' (401)
  *   refresh:  'ok' | 'refuse' (invalid_grant)
@@ -92,6 +92,11 @@ async function buildProvider() {
       if (control.token === 'fail') {
         ctx.status = 500;
         ctx.body = { error: 'server_error' };
+        return;
+      }
+      if (control.token === 'reject') {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_grant', error_description: 'rejected by test control' };
         return;
       }
       if (control.token === 'slow') await new Promise(r => setTimeout(r, 60_000));
