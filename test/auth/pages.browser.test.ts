@@ -126,7 +126,7 @@ describe('consent and IdP pages in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 900, height: 700 } });
     const page = await context.newPage();
     const res = await page.goto(authorizationUrl(md, { clientId: 'unknown-client', redirectUri: 'https://evil.example/cb', challenge: pkcePair().challenge }));
-    assert.equal(res!.status(), 401);
+    assert.equal(res!.status(), 400);
     assert.equal(new URL(page.url()).origin, as.url);
     assert.match(await page.locator('h1').innerText(), /Unknown application/);
     await page.screenshot({ path: `${ARTIFACTS}/error.png`, fullPage: true });
