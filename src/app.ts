@@ -21,7 +21,7 @@ import { traceHttp } from './observability/http-spans.js';
 import { startTracing } from './observability/tracing.js';
 import { createDirectRoute, expressNodeClasses } from './http/direct.js';
 import { createLogger, type Logger } from './logger.js';
-import { createGallery, GALLERY_APPS, galleryAppUrl, resolveGalleryPackage } from './gallery/index.js';
+import { createGallery, GALLERY_APPS, galleryAppUrl, galleryResourceUrls, resolveGalleryPackage } from './gallery/index.js';
 import { mcpCors } from './http/cors.js';
 import { hostOriginGuard } from './http/host-origin.js';
 import { loadReferenceSkills } from './mcp/extensions/skills/index.js';
@@ -137,7 +137,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       store,
       logger: logger.child({ component: 'as' }),
       onTokensIssued: grantType => metrics.tokensIssued.inc({ grant_type: grantType }),
-      additionalResources: galleryProtected(config) ? GALLERY_APPS.map(a => galleryAppUrl(config.baseUri, a.slug)) : [],
+      additionalResources: galleryProtected(config) ? GALLERY_APPS.flatMap(a => Object.values(galleryResourceUrls(config.mcpUrl, a.slug))) : [],
       tracer: tracing.tracer
     });
     late.push(as.router);
@@ -192,19 +192,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         authenticate: config.exampleApps.public
           ? undefined
           : galleryApp => {
-              // Each app is a protected resource of its own: a token's audience is its URL.
-              const resource = galleryAppUrl(config.baseUri, galleryApp.slug);
-              const protectedApp = createAdditionalProtectedResource({
-                config,
-                validator: createInProcessValidator({ introspect: as!.introspect, audience: resource }),
-                logger: logger.child({ component: 'rs', resource: galleryApp.slug }),
-                resource,
-                resourceName: `${galleryApp.title} (MCP Apps example)`,
-                onOutcome: (outcome, reason) => metrics.countAuthOutcome(outcome, reason)
+              // Each app is a protected resource of its own, at two URLs as for /mcp: a token's audience is one of them.
+              const urls = galleryResourceUrls(config.mcpUrl, galleryApp.slug);
+              const validator = createInProcessValidator({ introspect: as!.introspect, audience: [urls.mcp, urls.sse] });
+              const [mcpGate, sseGate] = [urls.mcp, urls.sse].map(resource => {
+                const protectedApp = createAdditionalProtectedResource({
+                  config,
+                  validator,
+                  logger: logger.child({ component: 'rs', resource: galleryApp.slug }),
+                  resource,
+                  resourceName: `${galleryApp.title} (MCP Apps example)`,
+                  onOutcome: (outcome, reason) => metrics.countAuthOutcome(outcome, reason)
+                });
+                late.push(protectedApp.router);
+                return protectedApp.authenticate;
               });
-              late.push(protectedApp.router);
-              return protectedApp.authenticate;
-            }
+              return { mcp: mcpGate!, sse: sseGate! };
+            },
+        sessions: spec => mcp!.host(spec)
       });
       late.push(gallery.router);
       closers.push(() => gallery.close());
@@ -284,9 +289,14 @@ export async function startStdioServer(config: Config, options: { logger: Logger
   };
 }
 
-/** Gallery apps are OAuth-protected resources of this process's AS (internal mode, not `EXAMPLE_APPS_PUBLIC`). */
+/**
+ * The AS issues tokens for the gallery apps (`/<slug>/mcp`, `/<slug>/sse`,
+ * derived from the MCP URL: `galleryResourceUrls`) unless they are public:
+ * in internal mode, and in auth_server mode for the MCP server at
+ * `MCP_RESOURCE_URL`.
+ */
 function galleryProtected(config: Config): boolean {
-  return config.mode === 'internal' && !config.exampleApps.public;
+  return config.mode !== 'external' && !config.exampleApps.public;
 }
 
 /** What the landing page shows of the gallery (nothing when this process serves no MCP). */

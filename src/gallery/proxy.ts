@@ -7,12 +7,22 @@
  * whichever protocol revision it speaks.
  *
  * Forwarded: tools/list, tools/call, resources/list, resources/templates/list,
- * resources/read, prompts/list, prompts/get, completion/complete. Not
- * forwarded: notifications from the app (progress, list changes, logs) and
- * requests from the app to the client (the backend client declares no
- * capability, so the apps send none).
+ * resources/read, prompts/list, prompts/get, completion/complete, and the
+ * app's notifications:
+ *
+ * - progress of a `tools/call`: when the caller's request carries a
+ *   `progressToken`, the backend call asks the app for progress and each
+ *   report goes to the caller under the caller's token, on the caller's own
+ *   stream (its session, or the 2026-07-28 request's SSE answer);
+ * - list changes (tools, resources, prompts): the app is shared, so a change
+ *   goes to every session of the app on this instance (`forwardListChanges`);
+ *   2026-07-28 clients are stateless and see it on their next list.
+ *
+ * Not forwarded: the app's log messages (not tied to one caller) and requests
+ * from the app to the client (the backend client declares no capability, so
+ * the apps send none).
  */
-import { Server, type CallToolRequest, type ServerCapabilities } from '@modelcontextprotocol/server';
+import { Server, type CallToolRequest, type Notification, type ServerCapabilities } from '@modelcontextprotocol/server';
 
 import type { GalleryBackend } from './backend.js';
 import type { ToolCallRule } from './host-privacy.js';
@@ -20,9 +30,9 @@ import type { ToolCallRule } from './host-privacy.js';
 export function buildGalleryServer(backend: GalleryBackend, rule: ToolCallRule | undefined): Server {
   const caps = backend.capabilities;
   const capabilities: ServerCapabilities = {
-    ...(caps.tools ? { tools: {} } : {}),
-    ...(caps.resources ? { resources: {} } : {}),
-    ...(caps.prompts ? { prompts: {} } : {}),
+    ...(caps.tools ? { tools: caps.tools.listChanged ? { listChanged: true } : {} } : {}),
+    ...(caps.resources ? { resources: caps.resources.listChanged ? { listChanged: true } : {} } : {}),
+    ...(caps.prompts ? { prompts: caps.prompts.listChanged ? { listChanged: true } : {} } : {}),
     ...(caps.completions ? { completions: {} } : {})
   };
   const server = new Server(
@@ -48,7 +58,16 @@ export function buildGalleryServer(backend: GalleryBackend, rule: ToolCallRule |
     server.setRequestHandler('tools/call', async (request: CallToolRequest, ctx) => {
       const own = rule?.(request.params.name, request.params.arguments ?? {});
       if (own) return own;
-      return client.callTool(request.params, signal(ctx));
+      const token = ctx.mcpReq._meta?.progressToken;
+      if (token === undefined) return client.callTool(request.params, signal(ctx));
+      // The backend client puts its own token on the call; reports go out under the caller's.
+      return client.callTool(request.params, {
+        ...signal(ctx),
+        onprogress: progress => {
+          const report: Notification = { method: 'notifications/progress', params: { ...progress, progressToken: token } };
+          ctx.mcpReq.notify(report).catch(() => undefined);
+        }
+      });
     });
   }
   if (caps.resources) {
@@ -64,4 +83,22 @@ export function buildGalleryServer(backend: GalleryBackend, rule: ToolCallRule |
     server.setRequestHandler('completion/complete', (request, ctx) => client.complete(request.params, signal(ctx)));
   }
   return server;
+}
+
+export type ListKind = 'tools' | 'resources' | 'prompts';
+
+/**
+ * Passes the app's `notifications/{tools,resources,prompts}/list_changed`
+ * to every server `sessions()` returns (the app's sessions on this instance).
+ */
+export function forwardListChanges(backend: GalleryBackend, sessions: () => Iterable<Server>, onError: (err: unknown) => void): void {
+  const send = (kind: ListKind) => () => {
+    for (const server of sessions()) {
+      const sent = kind === 'tools' ? server.sendToolListChanged() : kind === 'resources' ? server.sendResourceListChanged() : server.sendPromptListChanged();
+      sent.catch(onError);
+    }
+  };
+  backend.client.setNotificationHandler('notifications/tools/list_changed', send('tools'));
+  backend.client.setNotificationHandler('notifications/resources/list_changed', send('resources'));
+  backend.client.setNotificationHandler('notifications/prompts/list_changed', send('prompts'));
 }

@@ -27,7 +27,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { createMcpHandler } from '@modelcontextprotocol/server';
+import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { Router, type RequestHandler } from 'express';
 
 import { loadConfig, type Config } from '../config.js';
@@ -47,7 +47,7 @@ import { ListenRegistry, McpEventBus, notifierFor } from './events.js';
 import { createForwarder } from './http/forward.js';
 import { createLegacySseEndpoints } from './http/legacy-sse.js';
 import { SessionRegistry, type InstanceIdentity } from './http/sessions.js';
-import { createStreamableEndpoint } from './http/streamable.js';
+import { createStreamableEndpoint, type ConnectableServer } from './http/streamable.js';
 import type { ReferenceSkills } from './extensions/skills/index.js';
 import { DEFAULT_TASK_LIMITS, TaskRuntime, withTaskNotifications } from './extensions/tasks/index.js';
 import { createStateCodec } from './request-state.js';
@@ -91,6 +91,42 @@ export interface McpResourceServerOptions {
   tracing?: Tracing;
 }
 
+/**
+ * Another MCP server on this origin whose 2025-era sessions and legacy
+ * HTTP+SSE connections run on `/mcp`'s machinery (a gallery app's
+ * `/<slug>/mcp`, `/<slug>/sse`, `/<slug>/message`): the same session
+ * ownership, store records, resumable event logs, forwarding between
+ * instances and caller limits, in a registry of its own (`scope`).
+ */
+export interface HostedServerSpec<S extends ConnectableServer> {
+  /** Registry scope, unique per hosted server (e.g. `gallery:<slug>`). */
+  scope: string;
+  /** Where legacy SSE clients POST (e.g. `/<slug>/message`), named in the stream's `endpoint` event. */
+  messagePath: string;
+  /** The server of one session (2025-era Streamable HTTP or legacy SSE). */
+  build: () => S;
+  /** The 2026-07-28 requests' handler (stateless; built with `legacy: 'reject'`). */
+  modern: McpHttpHandler;
+  logger: Logger;
+}
+
+/** A hosted server's endpoints; each expects the same steps before it as its `/mcp` twin (guard, CORS, body, bearer gate). */
+export interface HostedServerEndpoints {
+  /** POST `…/mcp`: 2026-07-28 stateless, 2025-era sessions. */
+  post: RequestHandler;
+  /** GET `…/mcp`: a session's standalone SSE stream (resumable). */
+  get: RequestHandler;
+  /** DELETE `…/mcp`: ends a session. */
+  delete: RequestHandler;
+  /** GET `…/sse`: a legacy HTTP+SSE connection. */
+  sseOpen: RequestHandler;
+  /** POST `…/message?sessionId=`: a legacy client's message. */
+  sseMessage: RequestHandler;
+  /** Open sessions of this server on this instance, by transport. */
+  stats(): { streamableSessions: number; sseSessions: number };
+  close(): Promise<void>;
+}
+
 export interface McpResourceServer {
   /** The MCP endpoints as a router (tests mount this). */
   router: Router;
@@ -107,6 +143,8 @@ export interface McpResourceServer {
   direct: DirectRoute;
   /** This process as other instances see it (id, `INSTANCE_URL`). */
   instance: InstanceIdentity;
+  /** Serves another MCP server's sessions on this one's machinery (see `HostedServerSpec`). */
+  host<S extends ConnectableServer>(spec: HostedServerSpec<S>): HostedServerEndpoints;
   /** Live counts for metrics: sessions by transport, open `subscriptions/listen` streams. */
   stats(): { streamableSessions: number; sseSessions: number; listenStreams: number };
   /**
@@ -255,6 +293,43 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   const router = Router();
   mount(router);
 
+  const hosted = new Set<HostedServerEndpoints>();
+  function host<S extends ConnectableServer>(spec: HostedServerSpec<S>): HostedServerEndpoints {
+    const hostedRegistry = new SessionRegistry<S>({ store, logger: spec.logger, idleTimeoutMs: timing.sessionIdleMs, instance, scope: spec.scope });
+    const hostedStreamable = createStreamableEndpoint({
+      quotas,
+      modern: spec.modern,
+      build: spec.build,
+      registry: hostedRegistry,
+      forwarder,
+      store,
+      logger: spec.logger,
+      maxBodyBytes: config.maxBodyBytes,
+      retryIntervalMs: timing.sseRetryMs,
+      eventTtlMs: timing.sessionIdleMs
+    });
+    const hostedSse = createLegacySseEndpoints({ quotas, build: spec.build, registry: hostedRegistry, forwarder, logger: spec.logger, messagePath: spec.messagePath });
+    let hostedClosing: Promise<void> | undefined;
+    const endpoints: HostedServerEndpoints = {
+      post: hostedStreamable.post,
+      get: hostedStreamable.get,
+      delete: hostedStreamable.delete,
+      sseOpen: hostedSse.open,
+      sseMessage: hostedSse.message,
+      stats: () => ({ streamableSessions: hostedRegistry.count('streamable'), sseSessions: hostedRegistry.count('sse') }),
+      close: () =>
+        (hostedClosing ??= (async () => {
+          hosted.delete(endpoints);
+          await hostedRegistry.closeAll();
+          await hostedStreamable.close();
+          await hostedSse.close();
+          await spec.modern.close().catch(err => spec.logger.warn({ err }, 'error closing a hosted MCP handler'));
+        })())
+    };
+    hosted.add(endpoints);
+    return endpoints;
+  }
+
   let closing: Promise<void> | undefined;
   const direct: DirectRoute = {
     path: '/mcp',
@@ -270,12 +345,14 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     mount,
     direct,
     instance,
+    host,
     stats: () => services.stats(),
     close: (closeOptions = {}) =>
       (closing ??= (async () => {
         stopActivity();
         // Unfinished tasks running here fail with a clear message before anything else stops (their listen streams hear it).
         await tasks.close({ graceful: closeOptions.settleTasks ?? true });
+        await Promise.all([...hosted].map(h => h.close()));
         await modern.close().catch(err => logger.warn({ err }, 'error closing the modern MCP handler'));
         modern.closeStreams();
         await registry.closeAll();

@@ -6,7 +6,12 @@
  *   RFC 9728 document, the SDK client's OAuth flow gets a token for that URL
  *   (consent and demo IdP driven over HTTP), then lists and calls the app in
  *   both eras; tokens for /mcp and for the app are not interchangeable;
- * - EXAMPLE_APPS_PUBLIC=true: no token needed;
+ * - a 2025-11-25 client gets a session (Mcp-Session-Id) owned by the token's
+ *   subject, unknown to /mcp and to other users, ended by DELETE;
+ * - a 2024-11-05 client (SSEClientTransport) signs in for `/<slug>/sse`
+ *   (its own RFC 9728 document, a resource the AS accepts) and uses the app
+ *   over `/<slug>/sse` + `/<slug>/message`;
+ * - EXAMPLE_APPS_PUBLIC=true: no token needed, sessions and legacy SSE too;
  * - system-monitor reports a simulated machine unless the operator opts in;
  * - an unknown slug is a JSON-RPC error with HTTP 404;
  * - the landing page lists every app with a copy button.
@@ -15,7 +20,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 
-import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import { Client, SSEClientTransport, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 
 import { startServer, type RunningServer } from '../../src/app.js';
@@ -36,12 +41,30 @@ async function start(env: Record<string, string> = {}): Promise<RunningServer> {
   return startServer(config, { logger: createLogger('silent') });
 }
 
-const post = (url: string, body: unknown, token?: string) =>
+const post = (url: string, body: unknown, token?: string, extra: Record<string, string> = {}) =>
   fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra },
     body: JSON.stringify(body)
   });
+const LIST_TOOLS = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The JSON-RPC message of a JSON or SSE answer (the last `data:` line that carries one). */
+async function answerOf(res: Response): Promise<{ result?: unknown; error?: { code: number; message: string } }> {
+  const text = await res.text();
+  if (text.startsWith('{')) return JSON.parse(text) as never;
+  const data = [...text.matchAll(/^data: (.+)$/gm)].map(m => m[1]!).filter(d => d.startsWith('{'));
+  assert.ok(data.length > 0, text);
+  return JSON.parse(data.at(-1)!) as never;
+}
+
+/** Plays the person at the browser: consent (Approve), then the demo IdP as alice; returns the callback URL. */
+async function approve(issuer: string, authorizationUrl: URL): Promise<URL> {
+  const browser = new OAuthBrowser(issuer);
+  const { fields } = await browser.openConsent(authorizationUrl.href);
+  return new URL(await browser.signIn(await browser.decide(fields, 'approve'), 'alice'));
+}
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 
 async function getTime(client: Client): Promise<string> {
@@ -122,10 +145,93 @@ describe('gallery behind OAuth (default)', () => {
     assert.equal(otherApp.status, 401);
   });
 
-  it('an unknown slug is a JSON-RPC error with HTTP 404, token or not', async () => {
-    for (const path of ['/no-such-app/mcp', '/mcp/mcp', '/.well-known/mcp']) {
-      const res = await post(`${server.url}${path}`, INITIALIZE);
-      assert.equal(res.status, 404, path);
+  it('a 2025-11-25 client gets a session owned by its subject: unknown to other users and to /mcp, ended by DELETE', async () => {
+    const url = `${server.url}/${APP}/mcp`;
+    const alice = (await obtainTokens(server.url, { scope: 'mcp', resource: url, identity: 'alice' })).accessToken;
+    const bob = (await obtainTokens(server.url, { scope: 'mcp', resource: url, identity: 'bob' })).accessToken;
+    const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${alice}` } } });
+    const client = new Client({ name: 'gallery-test', version: '1.0.0' }, { versionNegotiation: { mode: 'legacy' } });
+    await client.connect(transport);
+    assert.equal(client.getNegotiatedProtocolVersion(), '2025-11-25');
+    const sessionId = transport.sessionId;
+    assert.match(sessionId ?? '', UUID);
+    assert.ok(!Number.isNaN(Date.parse(await getTime(client))));
+
+    const session = { 'mcp-session-id': sessionId!, 'mcp-protocol-version': '2025-11-25' };
+    // Another person's token on the session: answered like an unknown session.
+    const asBob = await post(url, LIST_TOOLS, bob, session);
+    assert.equal(asBob.status, 404);
+    assert.equal(((await asBob.json()) as { error: { code: number } }).error.code, -32001);
+    // The app's session is not /mcp's, even for its owner (and /mcp leaves its records alone).
+    const mcpToken = (await obtainTokens(server.url, { scope: 'mcp', identity: 'alice' })).accessToken;
+    const atMcp = await post(`${server.url}/mcp`, LIST_TOOLS, mcpToken, session);
+    await atMcp.body?.cancel();
+    assert.equal(atMcp.status, 404);
+    // Nor another app's.
+    const otherToken = (await obtainTokens(server.url, { scope: 'mcp', resource: `${server.url}/basic-react/mcp`, identity: 'alice' })).accessToken;
+    const atOther = await post(`${server.url}/basic-react/mcp`, LIST_TOOLS, otherToken, session);
+    await atOther.body?.cancel();
+    assert.equal(atOther.status, 404);
+    // Its owner still has it.
+    const again = await post(url, LIST_TOOLS, alice, session);
+    assert.equal(again.status, 200);
+    assert.ok(((await answerOf(again)).result as { tools: Array<{ name: string }> }).tools.some(t => t.name === 'get-time'));
+
+    await transport.terminateSession();
+    const ended = await post(url, LIST_TOOLS, alice, session);
+    await ended.body?.cancel();
+    assert.equal(ended.status, 404);
+    await client.close();
+  });
+
+  it('a 2024-11-05 client signs in for /<slug>/sse and uses the app over /<slug>/sse + /<slug>/message', async () => {
+    const sseUrl = new URL(`${server.url}/${APP}/sse`);
+    const provider = new TestOAuthProvider('http://127.0.0.1:9/callback');
+    const first = new SSEClientTransport(sseUrl, { authProvider: provider });
+    await assert.rejects(new Client({ name: 'gallery-sse', version: '1.0.0' }).connect(first), UnauthorizedError);
+    assert.equal(provider.discoveryState()?.resourceMetadataUrl, `${server.url}/.well-known/oauth-protected-resource/${APP}/sse`);
+    const authorizationUrl = provider.authorizationUrls.at(-1)!;
+    assert.equal(authorizationUrl.searchParams.get('resource'), sseUrl.href);
+    await first.finishAuth((await approve(server.url, authorizationUrl)).searchParams);
+    assert.ok(provider.tokens()?.access_token);
+
+    const messages: string[] = [];
+    const transport = new SSEClientTransport(sseUrl, { authProvider: provider });
+    const client = new Client({ name: 'gallery-sse', version: '1.0.0' });
+    await client.connect(transport);
+    const originalSend = transport.send.bind(transport);
+    transport.send = async message => {
+      messages.push((transport as unknown as { _endpoint?: URL })._endpoint?.pathname ?? '');
+      return originalSend(message);
+    };
+    assert.match(client.getServerVersion()!.name, /Basic MCP App Server/);
+    assert.ok(!Number.isNaN(Date.parse(await getTime(client))));
+    assert.ok(messages.length > 0 && messages.every(p => p === `/${APP}/message`), messages.join(', '));
+    await client.close();
+    // Without a token, /<slug>/message is refused with its own challenge.
+    const anonymous = await post(`${server.url}/${APP}/message?sessionId=00000000-0000-4000-8000-000000000000`, LIST_TOOLS);
+    await anonymous.body?.cancel();
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get('www-authenticate') ?? '', new RegExp(`oauth-protected-resource/${APP}/sse"`));
+  });
+
+  it('an unknown slug is a JSON-RPC error with HTTP 404 on every path, token or not', async () => {
+    const requests: Array<[string, string]> = [
+      ['POST', '/no-such-app/mcp'],
+      ['GET', '/no-such-app/mcp'],
+      ['DELETE', '/no-such-app/mcp'],
+      ['GET', '/no-such-app/sse'],
+      ['POST', '/no-such-app/message?sessionId=x'],
+      ['POST', '/mcp/mcp'],
+      ['POST', '/.well-known/mcp']
+    ];
+    for (const [method, path] of requests) {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        ...(method === 'POST' ? { body: JSON.stringify(INITIALIZE) } : {})
+      });
+      assert.equal(res.status, 404, `${method} ${path}`);
       const body = (await res.json()) as { jsonrpc: string; error: { code: number; message: string }; id: null };
       assert.equal(body.jsonrpc, '2.0');
       assert.equal(typeof body.error.code, 'number');
@@ -167,16 +273,30 @@ describe('gallery with EXAMPLE_APPS_PUBLIC=true', () => {
     });
   }
 
-  it('answers initialize in every revision /mcp negotiates', async () => {
+  it('answers initialize with a session in every 2025-era revision /mcp negotiates', async () => {
     for (const version of SUPPORTED_PROTOCOL_VERSIONS.filter(v => v !== '2026-07-28')) {
       const res = await post(`${server.url}/${APP}/mcp`, { ...INITIALIZE, params: { ...INITIALIZE.params, protocolVersion: version } });
       assert.equal(res.status, 200, version);
-      const text = await res.text();
-      // JSON or one SSE event, depending on the SDK's choice.
-      const body = JSON.parse(text.startsWith('{') ? text : /^data: (.*)$/m.exec(text)![1]!) as { result: { protocolVersion: string; serverInfo: { name: string } } };
+      assert.match(res.headers.get('mcp-session-id') ?? '', UUID, version);
+      const body = (await answerOf(res)) as { result: { protocolVersion: string; serverInfo: { name: string } } };
       assert.equal(body.result.protocolVersion, version);
       assert.match(body.result.serverInfo.name, /Basic MCP App Server/);
     }
+  });
+
+  it('a 2025-11-25 session and a legacy SSE connection, without a token', async () => {
+    const transport = new StreamableHTTPClientTransport(new URL(`${server.url}/${APP}/mcp`));
+    const client = new Client({ name: 'gallery-test', version: '1.0.0' }, { versionNegotiation: { mode: 'legacy' } });
+    await client.connect(transport);
+    assert.match(transport.sessionId ?? '', UUID);
+    assert.ok(!Number.isNaN(Date.parse(await getTime(client))));
+    await transport.terminateSession();
+    await client.close();
+
+    const sse = new Client({ name: 'gallery-sse', version: '1.0.0' });
+    await sse.connect(new SSEClientTransport(new URL(`${server.url}/${APP}/sse`)));
+    assert.ok(!Number.isNaN(Date.parse(await getTime(sse))));
+    await sse.close();
   });
 
   it('system-monitor reports a simulated machine, never this one', async () => {
@@ -213,6 +333,29 @@ describe('gallery with EXAMPLE_APPS_SYSTEM_MONITOR_REAL=true', () => {
       await client.close();
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('an authorization server on its own (AUTH_MODE=auth_server) knows the gallery resources', () => {
+  const MCP = 'http://mcp.example.test/mcp';
+  it('issues tokens for /<slug>/mcp and /<slug>/sse beside MCP_RESOURCE_URL, never for an unknown slug; none when the apps are public', async () => {
+    const as = await start({ AUTH_MODE: 'auth_server', MCP_RESOURCE_URL: MCP });
+    try {
+      for (const resource of ['http://mcp.example.test/basic-react/mcp', 'http://mcp.example.test/basic-react/sse', `http://mcp.example.test/${APP}/mcp`]) {
+        const tokens = await obtainTokens(as.url, { scope: 'mcp', resource });
+        assert.ok(tokens.accessToken, resource);
+      }
+      await assert.rejects(obtainTokens(as.url, { scope: 'mcp', resource: 'http://mcp.example.test/no-such-app/mcp' }));
+    } finally {
+      await as.close();
+    }
+    const publicAs = await start({ AUTH_MODE: 'auth_server', MCP_RESOURCE_URL: MCP, EXAMPLE_APPS_PUBLIC: 'true' });
+    try {
+      await assert.rejects(obtainTokens(publicAs.url, { scope: 'mcp', resource: 'http://mcp.example.test/basic-react/mcp' }));
+      assert.ok((await obtainTokens(publicAs.url, { scope: 'mcp', resource: MCP })).accessToken);
+    } finally {
+      await publicAs.close();
     }
   });
 });

@@ -12,7 +12,7 @@ import { sendJsonRpcError, JSONRPC_SERVER_ERROR } from '../../http/jsonrpc-error
 import type { Logger } from '../../logger.js';
 import { CallerQuota, LIMIT_RETRY_AFTER_SECONDS, type Caller, type LimitBroken } from '../caller-limits.js';
 import { subjectOf } from '../features/env.js';
-import type { SessionRegistry } from './sessions.js';
+import type { SessionRegistry, SessionServer } from './sessions.js';
 
 export interface Quotas {
   sessions: CallerQuota;
@@ -35,7 +35,7 @@ function refuse(res: Response, log: Logger, resource: string, limit: LimitBroken
  * a refusal. Over the caller's own session limit, the caller's least recently
  * used session on this instance is closed to make room.
  */
-export async function admitSession(quotas: Quotas, registry: SessionRegistry, req: Request & { auth?: AuthInfo }, res: Response, log: Logger): Promise<(() => void) | undefined> {
+export async function admitSession<S extends SessionServer>(quotas: Quotas, registry: SessionRegistry<S>, req: Request & { auth?: AuthInfo }, res: Response, log: Logger): Promise<(() => void) | undefined> {
   const caller = callerOf(req);
   let refused = quotas.sessions.admit(caller);
   for (let tries = 0; refused === 'subject' && tries < 3; tries++) {

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import type { AuthInfo, JSONRPCMessage, McpServer, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
+import type { AuthInfo, JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
 import { parseJSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Request, RequestHandler, Response } from 'express';
 
@@ -25,6 +25,7 @@ import { isStoreUnavailable } from '../../store/store.js';
 import type { HttpFaultHook } from './fault-hook.js';
 import type { Forwarder } from './forward.js';
 import type { SessionRegistry } from './sessions.js';
+import type { ConnectableServer } from './streamable.js';
 import { admitSession, admitStream, type Quotas } from './admission.js';
 import { createSessionRouter, storeUnavailable } from './streamable.js';
 
@@ -98,14 +99,14 @@ export class LegacySseServerTransport implements Transport {
   }
 }
 
-export interface LegacySseOptions {
+export interface LegacySseOptions<S extends ConnectableServer> {
   /** Caller limits: a legacy /sse connection is a session and a stream (../caller-limits.ts). */
   quotas: Quotas;
-  build: (ctx: BuildContext) => McpServer;
-  registry: SessionRegistry;
+  build: (ctx: BuildContext) => S;
+  registry: SessionRegistry<S>;
   forwarder: Forwarder;
   logger: Logger;
-  /** Path clients POST to (default `/message`). */
+  /** Path clients POST to (default `/message`; a gallery app's is `/<slug>/message`). */
   messagePath?: string;
   /** The client test bench's HTTP-level faults; may answer a POST (or write on its stream) itself. */
   faults?: HttpFaultHook;
@@ -113,7 +114,7 @@ export interface LegacySseOptions {
 
 type AuthedRequest = Request & { auth?: AuthInfo };
 
-export function createLegacySseEndpoints(options: LegacySseOptions): { open: RequestHandler; message: RequestHandler; close(): Promise<void> } {
+export function createLegacySseEndpoints<S extends ConnectableServer>(options: LegacySseOptions<S>): { open: RequestHandler; message: RequestHandler; close(): Promise<void> } {
   const { registry, logger } = options;
   const transports = new Map<string, LegacySseServerTransport>();
   const messagePath = options.messagePath ?? '/message';

@@ -17,6 +17,11 @@
  * the client, expire after the idle lifetime (refreshed on use) and are
  * deleted when the session ends.
  *
+ * Scope: one registry serves one MCP server's sessions (`/mcp` and `/sse`,
+ * or one gallery app's `/<slug>/mcp` and `/<slug>/sse`). A registry with a
+ * `scope` writes it into the location record, and a session of another
+ * scope is unknown to it (404), never forwarded, never deleted.
+ *
  * Sessions idle for `idleTimeoutMs` are closed by a sweeper; `closeAll()`
  * ends every session and its streams (graceful shutdown).
  */
@@ -30,12 +35,17 @@ import type { SessionFeatureState } from '../features/env.js';
 
 export type SessionKind = 'streamable' | 'sse';
 
-export interface SessionRecord {
+/** What a session's server must offer the registry: ending it. */
+export interface SessionServer {
+  close(): Promise<void>;
+}
+
+export interface SessionRecord<S extends SessionServer = McpServer> {
   readonly id: string;
   readonly kind: SessionKind;
   /** Token subject that created the session ('' when authorization is off). */
   readonly owner: string;
-  readonly server: McpServer;
+  readonly server: S;
   readonly state: SessionFeatureState;
   /** Ends the transport (and with it the session). */
   close(): Promise<void>;
@@ -57,11 +67,13 @@ export interface SessionRegistryOptions {
   /** Close sessions without a request for this long (default 30 min). */
   idleTimeoutMs: number;
   instance: InstanceIdentity;
+  /** Which MCP server's sessions this registry holds (unset: `/mcp`'s; `gallery:<slug>` for a gallery app). */
+  scope?: string;
 }
 
 /** Where a session presented by a caller is. */
-export type SessionLocation =
-  | { readonly where: 'here'; readonly record: SessionRecord }
+export type SessionLocation<S extends SessionServer = McpServer> =
+  | { readonly where: 'here'; readonly record: SessionRecord<S> }
   | { readonly where: 'remote'; readonly url: string; readonly instance: string }
   | { readonly where: 'nowhere' };
 
@@ -80,12 +92,12 @@ export function sessionIdOfOwnerKey(key: string): string | undefined {
 /** Session ids this server mints (UUIDs); anything else is unknown without a store round trip. */
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const InstanceRecord = z.object({ instance: z.string().min(1), url: z.string().url(), kind: z.enum(['streamable', 'sse']) });
+const InstanceRecord = z.object({ instance: z.string().min(1), url: z.string().url(), kind: z.enum(['streamable', 'sse']), scope: z.string().optional() });
 
-const NOWHERE: SessionLocation = { where: 'nowhere' };
+const NOWHERE = { where: 'nowhere' } as const;
 
-export class SessionRegistry {
-  private readonly sessions = new Map<string, SessionRecord>();
+export class SessionRegistry<S extends SessionServer = McpServer> {
+  private readonly sessions = new Map<string, SessionRecord<S>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: SessionRegistryOptions) {
@@ -108,9 +120,9 @@ export class SessionRegistry {
   }
 
   /** Registers a session whose records `claim` wrote. */
-  add(record: Omit<SessionRecord, 'lastSeen' | 'ownerRefreshedAt'>): SessionRecord {
+  add(record: Omit<SessionRecord<S>, 'lastSeen' | 'ownerRefreshedAt'>): SessionRecord<S> {
     const now = Date.now();
-    const full: SessionRecord = { ...record, lastSeen: now, ownerRefreshedAt: now };
+    const full: SessionRecord<S> = { ...record, lastSeen: now, ownerRefreshedAt: now };
     this.sessions.set(record.id, full);
     return full;
   }
@@ -119,7 +131,7 @@ export class SessionRegistry {
    * The session for `id` if this instance holds it and `subject` owns it.
    * Unknown and foreign sessions are indistinguishable to the caller.
    */
-  lookup(id: string | undefined, subject: string, kind: SessionKind): SessionRecord | undefined {
+  lookup(id: string | undefined, subject: string, kind: SessionKind): SessionRecord<S> | undefined {
     if (!id) return undefined;
     const record = this.sessions.get(id);
     if (!record || record.kind !== kind) return undefined;
@@ -139,7 +151,7 @@ export class SessionRegistry {
    * (that process died without cleaning up): they are deleted. Rejects with
    * `StoreUnavailableError` when the store cannot answer.
    */
-  async locate(id: string | undefined, subject: string, kind: SessionKind): Promise<SessionLocation> {
+  async locate(id: string | undefined, subject: string, kind: SessionKind): Promise<SessionLocation<S>> {
     if (!id) return NOWHERE;
     if (this.sessions.has(id)) {
       const record = this.lookup(id, subject, kind);
@@ -153,7 +165,8 @@ export class SessionRegistry {
       return NOWHERE;
     }
     const location = parseInstance(rawInstance);
-    if (!location || location.kind !== kind) return NOWHERE;
+    // Another MCP server's session (e.g. a gallery app's at /mcp): unknown here, and not ours to delete.
+    if (!location || location.kind !== kind || (location.scope ?? '') !== (this.options.scope ?? '')) return NOWHERE;
     const self = this.options.instance;
     if (location.instance === self.id || location.url === self.url) {
       this.options.logger.info({ sessionId: id }, 'session records name this instance but it does not hold the session (ended, or held by a previous process); removing them');
@@ -168,7 +181,7 @@ export class SessionRegistry {
     await this.options.store.delete(ownerKey(id), instanceKey(id)).catch(err => this.options.logger.warn({ err, sessionId: id }, 'could not delete the records of a vanished session'));
   }
 
-  touch(record: SessionRecord): void {
+  touch(record: SessionRecord<S>): void {
     const now = Date.now();
     record.lastSeen = now;
     // Refresh the records' TTL, at most a few times per lifetime.
@@ -188,14 +201,14 @@ export class SessionRegistry {
   }
 
   /** The session of `owner` on this instance that has gone longest without a request, if any. */
-  leastRecentlyUsed(owner: string): SessionRecord | undefined {
-    let oldest: SessionRecord | undefined;
+  leastRecentlyUsed(owner: string): SessionRecord<S> | undefined {
+    let oldest: SessionRecord<S> | undefined;
     for (const s of this.sessions.values()) if (s.owner === owner && (!oldest || s.lastSeen < oldest.lastSeen)) oldest = s;
     return oldest;
   }
 
   /** Closes a session now (session limit: room for the same caller's new one). */
-  async evict(record: SessionRecord): Promise<void> {
+  async evict(record: SessionRecord<S>): Promise<void> {
     await this.closeOne(record);
   }
 
@@ -203,7 +216,7 @@ export class SessionRegistry {
     return this.sessions.has(id);
   }
 
-  all(): SessionRecord[] {
+  all(): SessionRecord<S>[] {
     return [...this.sessions.values()];
   }
 
@@ -228,12 +241,12 @@ export class SessionRegistry {
   }
 
   private async writeRecords(id: string, owner: string, kind: SessionKind): Promise<void> {
-    const { store, idleTimeoutMs, instance } = this.options;
-    const location = JSON.stringify({ instance: instance.id, url: instance.url, kind });
+    const { store, idleTimeoutMs, instance, scope } = this.options;
+    const location = JSON.stringify({ instance: instance.id, url: instance.url, kind, ...(scope ? { scope } : {}) });
     await Promise.all([store.set(ownerKey(id), owner, idleTimeoutMs), store.set(instanceKey(id), location, idleTimeoutMs)]);
   }
 
-  private async closeOne(record: SessionRecord): Promise<void> {
+  private async closeOne(record: SessionRecord<S>): Promise<void> {
     await record.close().catch(err => this.options.logger.warn({ err, sessionId: record.id }, 'error while closing a session'));
     this.remove(record.id);
   }

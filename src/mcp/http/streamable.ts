@@ -29,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
-import type { AuthInfo, McpHttpHandler } from '@modelcontextprotocol/server';
+import type { AuthInfo, McpHttpHandler, Transport } from '@modelcontextprotocol/server';
 import { classifyInboundRequest, isInitializeRequest } from '@modelcontextprotocol/server';
 import type { Request, RequestHandler, Response } from 'express';
 
@@ -39,23 +39,28 @@ import { isStoreUnavailable, type Store } from '../../store/store.js';
 import { subjectOf } from '../features/env.js';
 import { listenCaller, type ListenRegistry } from '../events.js';
 import type { BuildContext } from '../server.js';
-import type { McpServer } from '@modelcontextprotocol/server';
 import { admitSession, admitStream, type Quotas } from './admission.js';
 import { createStoreEventStore } from './event-store.js';
 import type { HttpFaultHook } from './fault-hook.js';
 import type { Forwarder } from './forward.js';
-import type { SessionKind, SessionRegistry } from './sessions.js';
+import type { SessionKind, SessionRegistry, SessionServer } from './sessions.js';
 
-export interface StreamableEndpointOptions {
+/** A session's MCP server: `/mcp`'s `McpServer`, or a gallery app's proxy `Server`. */
+export interface ConnectableServer extends SessionServer {
+  connect(transport: Transport): Promise<void>;
+}
+
+export interface StreamableEndpointOptions<S extends ConnectableServer> {
   /** Caller limits on sessions and streams (../caller-limits.ts). */
   quotas: Quotas;
   modern: McpHttpHandler;
   /** The client test bench's HTTP-level faults; may answer a POST itself. */
   faults?: HttpFaultHook;
-  build: (ctx: BuildContext) => McpServer;
-  registry: SessionRegistry;
+  build: (ctx: BuildContext) => S;
+  registry: SessionRegistry<S>;
   forwarder: Forwarder;
-  listens: ListenRegistry;
+  /** Open `subscriptions/listen` streams, for `/mcp`'s periodic updater (absent: not tracked). */
+  listens?: ListenRegistry;
   store: Store;
   logger: Logger;
   maxBodyBytes: number;
@@ -94,8 +99,8 @@ export function storeUnavailable(res: Response): void {
   sendJsonRpcError(res, 503, JSONRPC_SERVER_ERROR, 'Service unavailable: session storage is unreachable; retry shortly');
 }
 
-export interface SessionRoutingOptions {
-  registry: SessionRegistry;
+export interface SessionRoutingOptions<S extends SessionServer> {
+  registry: SessionRegistry<S>;
   forwarder: Forwarder;
   logger: Logger;
 }
@@ -105,7 +110,7 @@ export interface SessionRoutingOptions {
  * it, by forwarding when another instance does, 404 otherwise. Shared by
  * `/mcp` and the legacy `/message`.
  */
-export function createSessionRouter(options: SessionRoutingOptions) {
+export function createSessionRouter<S extends SessionServer>(options: SessionRoutingOptions<S>) {
   const { registry, forwarder, logger } = options;
   let warnedDisabled = false;
   return async function route(
@@ -142,7 +147,7 @@ export function createSessionRouter(options: SessionRoutingOptions) {
   };
 }
 
-export function createStreamableEndpoint(options: StreamableEndpointOptions): StreamableEndpoint {
+export function createStreamableEndpoint<S extends ConnectableServer>(options: StreamableEndpointOptions<S>): StreamableEndpoint {
   const { registry, logger } = options;
   const route = createSessionRouter({ registry, forwarder: options.forwarder, logger });
   const transports = new Map<string, NodeStreamableHTTPServerTransport>();
@@ -170,7 +175,7 @@ export function createStreamableEndpoint(options: StreamableEndpointOptions): St
   /** 2026-07-28 request: stateless, per request. Tracks listen streams for the periodic updater. */
   async function serveModern(req: AuthedRequest, res: Response): Promise<void> {
     const body = req.body as { method?: unknown; params?: { notifications?: { resourceSubscriptions?: unknown } } } | undefined;
-    if (body && !Array.isArray(body) && body.method === 'subscriptions/listen') {
+    if (options.listens && body && !Array.isArray(body) && body.method === 'subscriptions/listen') {
       const wanted = body.params?.notifications?.resourceSubscriptions;
       const uris = Array.isArray(wanted) ? wanted.filter((u): u is string => typeof u === 'string').slice(0, 1000) : [];
       if (!admitStream(options.quotas, req, res, req.log ?? logger)) return;
