@@ -7,7 +7,8 @@
  *   (consent and demo IdP driven over HTTP), then lists and calls the app in
  *   both eras; tokens for /mcp and for the app are not interchangeable;
  * - a 2025-11-25 client gets a session (Mcp-Session-Id) owned by the token's
- *   subject, unknown to /mcp and to other users, ended by DELETE;
+ *   subject, unknown to /mcp and to other users, resumable (Last-Event-ID
+ *   replays an answer), ended by DELETE;
  * - a 2024-11-05 client (SSEClientTransport) signs in for `/<slug>/sse`
  *   (its own RFC 9728 document, a resource the AS accepts) and uses the app
  *   over `/<slug>/sse` + `/<slug>/message`;
@@ -172,10 +173,25 @@ describe('gallery behind OAuth (default)', () => {
     const atOther = await post(`${server.url}/basic-react/mcp`, LIST_TOOLS, otherToken, session);
     await atOther.body?.cancel();
     assert.equal(atOther.status, 404);
-    // Its owner still has it.
+    // Its owner still has it, and its streams are resumable: the answer's priming event id replays it.
     const again = await post(url, LIST_TOOLS, alice, session);
     assert.equal(again.status, 200);
-    assert.ok(((await answerOf(again)).result as { tools: Array<{ name: string }> }).tools.some(t => t.name === 'get-time'));
+    const text = await again.text();
+    const primingId = /^id: (\S+)$/m.exec(text)?.[1];
+    assert.ok(primingId, text);
+    const replay = await fetch(url, { headers: { accept: 'text/event-stream', authorization: `Bearer ${alice}`, ...session, 'last-event-id': primingId } });
+    assert.equal(replay.status, 200);
+    const reader = replay.body!.getReader();
+    let replayed = '';
+    while (!replayed.includes('"get-time"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      replayed += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    const replayedAnswer = JSON.parse(/^data: (\{.+\})$/m.exec(replayed)![1]!) as { id: number; result: { tools: Array<{ name: string }> } };
+    assert.equal(replayedAnswer.id, 2);
+    assert.ok(replayedAnswer.result.tools.some(t => t.name === 'get-time'));
 
     await transport.terminateSession();
     const ended = await post(url, LIST_TOOLS, alice, session);

@@ -205,6 +205,31 @@ describe('several instances sharing one Redis', { timeout: 240_000 }, () => {
     assert.deepEqual(await recordsLeft(), []);
   });
 
+  it('uses a gallery app\'s 2025 session created on A through B; its records carry the app\'s scope, and /mcp does not know it', async () => {
+    const appUrl = `${lb.url}/basic-vanillajs/mcp`;
+    const token = keep(await obtainTokens(lb.url, { identity: 'alice', scope: 'mcp', resource: appUrl, clientName: 'multi-instance gallery' }));
+    let backend: Backend = 'a';
+    const transport = new StreamableHTTPClientTransport(new URL(appUrl), { authProvider: { token: async () => token.accessToken }, fetch: routedFetch(() => backend) });
+    const client = new Client({ name: 'multi-instance-gallery', version: '1.0.0' }, { versionNegotiation: { mode: 'legacy' } });
+    await client.connect(transport);
+    const sessionId = transport.sessionId!;
+    const location = JSON.parse((await store.get(instanceKey(sessionId)))!);
+    assert.equal(location.url, instances.a!.directUrl);
+    assert.equal(location.scope, 'gallery:basic-vanillajs');
+
+    backend = 'b';
+    const servedBefore = lb.served.length;
+    const result = await client.callTool({ name: 'get-time', arguments: {} });
+    assert.ok(!Number.isNaN(Date.parse((result.content as Array<{ text: string }>)[0]!.text)));
+    assert.ok(lb.served.slice(servedBefore).every(s => s.backend === 'b'));
+    // The same id at /mcp (with a /mcp token of the same person) is unknown there, on both instances, and left alone.
+    for (const b of ['a', 'b'] as const) assert.equal((await inSession(b, alice, sessionId, 7, 'tools/list')).status, 404);
+    assert.ok(await store.get(instanceKey(sessionId)), 'the app session\'s records are still there');
+
+    await transport.terminateSession();
+    await client.close();
+  });
+
   it('resumes on B, with Last-Event-ID, a stream A wrote', async () => {
     const sessionId = await openSession('a', alice);
     const call = await inSession('a', alice, sessionId, 42, 'tools/call', { name: 'test_reconnection', arguments: {} });
