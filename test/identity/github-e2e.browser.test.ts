@@ -16,7 +16,7 @@ import { startAs, type TestAs } from '../auth/server.js';
 import { launchBrowser, TestOAuthProvider } from '../e2e/support.js';
 import { freePort } from '../helpers/free-port.js';
 import { OCTOCAT, startGithubStandIn, type GithubStandIn } from '../helpers/github-stand-in.js';
-import { TOKEN_KEY } from './support.js';
+import { signInInBrowser, TOKEN_KEY } from './support.js';
 
 const REDIRECT = `http://127.0.0.1:${await freePort()}/callback`;
 const CLIENT_ID = 'Iv1.e2e0000000000001';
@@ -24,29 +24,8 @@ const CLIENT_SECRET = 'e2e-stand-in-secret-0123456789';
 
 type Era = '2026-07-28' | '2025-11-25';
 
-/** Our consent page, then GitHub's "Authorize" page, in Chromium; resolves with the client's callback URL. */
-async function signInInBrowser(browser: Browser, authorizationUrl: URL, github: string): Promise<URL> {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    let callback: string | undefined;
-    await page.route(
-      url => url.href.startsWith(REDIRECT),
-      route => {
-        callback = route.request().url();
-        return route.fulfill({ status: 200, contentType: 'text/plain', body: 'You can close this window.' });
-      }
-    );
-    await page.goto(authorizationUrl.href);
-    await page.getByRole('button', { name: 'Approve' }).click();
-    await page.waitForURL(u => u.origin === new URL(github).origin);
-    await page.getByRole('button', { name: 'Authorize' }).click();
-    await page.waitForURL(u => u.href.startsWith(REDIRECT));
-    if (!callback) throw new Error('no redirect to the client');
-    return new URL(callback);
-  } finally {
-    await context.close();
-  }
+async function signInAtGithub(browser: Browser, authorizationUrl: URL, github: string): Promise<URL> {
+  return signInInBrowser(browser, authorizationUrl, REDIRECT, github, page => page.getByRole('button', { name: 'Authorize' }).click());
 }
 
 type ToolResult = { isError?: boolean; structuredContent?: Record<string, unknown>; content: Array<{ type: string; text?: string }> };
@@ -83,7 +62,7 @@ describe('GitHub sign-in end to end (SDK v2 client, headless Chromium, GitHub-sh
     const options = era === '2026-07-28' ? { versionNegotiation: { mode: { pin: '2026-07-28' as const } } } : { versionNegotiation: { mode: 'legacy' as const } };
     const first = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
     await assert.rejects(new Client({ name: 'github-e2e', version: '1.0.0' }, options).connect(first), UnauthorizedError);
-    const callback = await signInInBrowser(browser, provider.authorizationUrls.at(-1)!, gh.url);
+    const callback = await signInAtGithub(browser, provider.authorizationUrls.at(-1)!, gh.url);
     assert.equal(callback.searchParams.get('iss'), as.url);
     await first.finishAuth(callback.searchParams);
     const client = new Client({ name: 'github-e2e', version: '1.0.0' }, options);

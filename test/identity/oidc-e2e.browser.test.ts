@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 
 import { freePort } from '../helpers/free-port.js';
 import { launchBrowser, TestOAuthProvider } from '../e2e/support.js';
-import { startFederated, type FederatedSetup } from './support.js';
+import { signInInBrowser, startFederated, type FederatedSetup } from './support.js';
 
 const REDIRECT = `http://127.0.0.1:${await freePort()}/callback`;
 
@@ -22,35 +22,12 @@ type Era = '2026-07-28' | '2025-11-25';
 /** The provider's authorization codes seen on our callback. */
 const providerCodes: string[] = [];
 
-/** Our consent page, then the provider's sign-in form, in Chromium; resolves with the client's callback URL. */
-async function signInInBrowser(browser: Browser, authorizationUrl: URL, login: string, opIssuer: string): Promise<URL> {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    let callback: string | undefined;
-    await page.route(
-      url => url.href.startsWith(REDIRECT),
-      route => {
-        callback = route.request().url();
-        return route.fulfill({ status: 200, contentType: 'text/plain', body: 'You can close this window.' });
-      }
-    );
-    const seen: URL[] = [];
-    page.on('request', r => seen.push(new URL(r.url())));
-    await page.goto(authorizationUrl.href);
-    await page.getByRole('button', { name: 'Approve' }).click();
-    await page.waitForURL(u => u.origin === new URL(opIssuer).origin);
+async function signInAtProvider(browser: Browser, authorizationUrl: URL, login: string, opIssuer: string): Promise<URL> {
+  return signInInBrowser(browser, authorizationUrl, REDIRECT, opIssuer, async page => {
     await page.locator('input[name="login"]').fill(login);
     await page.locator('input[name="password"]').fill('any password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(u => u.href.startsWith(REDIRECT));
-    const backAtOurs = seen.find(u => u.pathname === '/upstream-idp/callback');
-    if (backAtOurs?.searchParams.get('code')) providerCodes.push(backAtOurs.searchParams.get('code')!);
-    if (!callback) throw new Error('no redirect to the client');
-    return new URL(callback);
-  } finally {
-    await context.close();
-  }
+  });
 }
 
 async function connectSignedIn(browser: Browser, s: FederatedSetup, era: Era, login: string): Promise<{ client: Client; provider: TestOAuthProvider }> {
@@ -59,7 +36,7 @@ async function connectSignedIn(browser: Browser, s: FederatedSetup, era: Era, lo
   const options = era === '2026-07-28' ? { versionNegotiation: { mode: { pin: '2026-07-28' as const } } } : { versionNegotiation: { mode: 'legacy' as const } };
   const first = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
   await assert.rejects(new Client({ name: 'federated-e2e', version: '1.0.0' }, options).connect(first), UnauthorizedError);
-  const callback = await signInInBrowser(browser, provider.authorizationUrls.at(-1)!, login, s.op.issuer);
+  const callback = await signInAtProvider(browser, provider.authorizationUrls.at(-1)!, login, s.op.issuer);
   assert.equal(callback.searchParams.get('iss'), s.as.url);
   await first.finishAuth(callback.searchParams);
   const client = new Client({ name: 'federated-e2e', version: '1.0.0' }, options);

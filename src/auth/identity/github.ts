@@ -27,7 +27,7 @@ import * as client from 'openid-client';
 
 import type { UpstreamConfig } from '../../config.js';
 import type { Logger } from '../../logger.js';
-import { classify } from './oidc.js';
+import { classify, clientAuthentication, tokensOf } from './oidc.js';
 import { UpstreamError, type IdentityProvider, type UpstreamIdentity, type UpstreamTokens } from './provider.js';
 
 export interface GithubProviderOptions {
@@ -100,13 +100,7 @@ export function createGithubIdentityProvider(options: GithubProviderOptions): Id
     authorization_endpoint: `${base}/login/oauth/authorize`,
     token_endpoint: `${base}/login/oauth/access_token`
   };
-  const clientAuth =
-    config.tokenAuthMethod === 'none'
-      ? client.None()
-      : config.tokenAuthMethod === 'client_secret_post'
-        ? client.ClientSecretPost(config.clientSecret)
-        : client.ClientSecretBasic(config.clientSecret);
-  const rp = new client.Configuration(metadata, config.clientId!, { client_secret: config.clientSecret, redirect_uris: [redirectUri], response_types: ['code'] }, clientAuth);
+  const rp = new client.Configuration(metadata, config.clientId!, { client_secret: config.clientSecret, redirect_uris: [redirectUri], response_types: ['code'] }, clientAuthentication(config));
   rp.timeout = config.timeoutMs / 1000;
   rp[client.customFetch] = githubFetch(metadata.token_endpoint!);
   // http is refused in production by src/config.ts (UPSTREAM_GITHUB_URL); allowed for a local stand-in.
@@ -136,17 +130,6 @@ export function createGithubIdentityProvider(options: GithubProviderOptions): Id
     if (!u || typeof u.id !== 'number' || typeof u.login !== 'string') throw new UpstreamError('server_error', `${during}: GitHub /user has no id or login`);
     return u;
   }
-
-  const tokensOf = (t: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): UpstreamTokens => {
-    const expiresIn = t.expiresIn();
-    return {
-      accessToken: t.access_token,
-      // Only GitHub Apps with expiring user tokens send one; OAuth apps' tokens live until revoked.
-      refreshToken: t.refresh_token,
-      expiresAt: expiresIn === undefined ? undefined : Date.now() + expiresIn * 1000,
-      scope: t.scope
-    };
-  };
 
   let readyUntil = 0;
   // The consent page's CSP (form-action) must allow the redirect to GitHub that follows its form post.

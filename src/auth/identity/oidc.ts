@@ -86,18 +86,30 @@ export function classify(err: unknown, during: string): UpstreamError {
   return new UpstreamError('server_error', `${during}: ${typeof code === 'string' ? code : 'unexpected provider answer'}`, { cause: err });
 }
 
+/** How we authenticate at the provider's token endpoint (`UPSTREAM_TOKEN_AUTH_METHOD`). Shared with github.ts. */
+export function clientAuthentication(config: Pick<UpstreamConfig, 'tokenAuthMethod' | 'clientSecret'>): client.ClientAuth {
+  if (config.tokenAuthMethod === 'none') return client.None();
+  return config.tokenAuthMethod === 'client_secret_post' ? client.ClientSecretPost(config.clientSecret) : client.ClientSecretBasic(config.clientSecret);
+}
+
+/** A token-endpoint response as the tokens we keep (expiry as a timestamp). Shared with github.ts. */
+export function tokensOf(t: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): UpstreamTokens {
+  const expiresIn = t.expiresIn();
+  return {
+    accessToken: t.access_token,
+    refreshToken: t.refresh_token,
+    expiresAt: expiresIn === undefined ? undefined : Date.now() + expiresIn * 1000,
+    scope: t.scope
+  };
+}
+
 export function createOidcIdentityProvider(options: OidcProviderOptions): IdentityProvider {
   const { config, redirectUri, log } = options;
   const preset = OIDC_PRESETS[config.kind] ?? OIDC_PRESETS.oidc!;
   const issuer = new URL(config.issuer!);
   const timeoutSeconds = config.timeoutMs / 1000;
 
-  const clientAuth =
-    config.tokenAuthMethod === 'none'
-      ? client.None()
-      : config.tokenAuthMethod === 'client_secret_post'
-        ? client.ClientSecretPost(config.clientSecret)
-        : client.ClientSecretBasic(config.clientSecret);
+  const clientAuth = clientAuthentication(config);
 
   let authorizationOrigin: string | undefined;
   /** The last discovery failure: repeated at once for a few seconds, so a dead provider does not hold every /authorize for UPSTREAM_TIMEOUT. */
@@ -134,16 +146,6 @@ export function createOidcIdentityProvider(options: OidcProviderOptions): Identi
   async function verifyIdTokenSignature(idToken: string, rp: client.Configuration, jwks: ReturnType<typeof createRemoteJWKSet>): Promise<void> {
     await jwtVerify(idToken, jwks, { issuer: rp.serverMetadata().issuer, audience: config.clientId!, algorithms: ID_TOKEN_ALGORITHMS });
   }
-
-  const tokensOf = (t: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): UpstreamTokens => {
-    const expiresIn = t.expiresIn();
-    return {
-      accessToken: t.access_token,
-      refreshToken: t.refresh_token,
-      expiresAt: expiresIn === undefined ? undefined : Date.now() + expiresIn * 1000,
-      scope: t.scope
-    };
-  };
 
   return {
     kind: config.kind,
