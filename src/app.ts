@@ -213,6 +213,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       });
       late.push(gallery.router);
       closers.push(() => gallery.close());
+      metrics.gauge('gallery_active_sessions', 'Open 2025-era Streamable HTTP sessions of the MCP Apps gallery on this instance', () => gallery.stats().streamableSessions);
+      metrics.gauge('gallery_active_sse_sessions', 'Open legacy HTTP+SSE sessions of the MCP Apps gallery on this instance', () => gallery.stats().sseSessions);
     }
   }
 

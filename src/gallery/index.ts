@@ -100,6 +100,8 @@ export interface Gallery {
   router: Router;
   /** Start-up time of each app started so far (ms, import + initialize). */
   started(): Array<{ slug: string; startMs: number }>;
+  /** Open sessions of every started app on this instance, by transport (metrics). */
+  stats(): { streamableSessions: number; sseSessions: number };
   close(): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ export function createGallery(options: GalleryOptions): Gallery {
   const { logger } = options;
   const running = new Map<string, Promise<Running>>();
   const started: Array<{ slug: string; startMs: number }> = [];
+  const live = new Set<GallerySessionEndpoints>();
 
   async function start(app: GalleryApp): Promise<Running> {
     // The debug app reads DEBUG_LOG_FILE once, when its module loads (default: a file in /tmp).
@@ -144,11 +147,13 @@ export function createGallery(options: GalleryOptions): Gallery {
     });
     forwardListChanges(backend, () => sessions, err => log.debug({ err }, 'a list change could not reach a session'));
     started.push({ slug: app.slug, startMs: backend.startMs });
+    live.add(endpoints);
     logger.info({ app: app.slug, package: app.packageName, version: backend.serverInfo.version, startMs: Math.round(backend.startMs) }, 'gallery app started');
     return {
       backend,
       endpoints,
       close: async () => {
+        live.delete(endpoints);
         await endpoints.close().catch(() => undefined);
         await backend.close();
       }
@@ -224,6 +229,15 @@ export function createGallery(options: GalleryOptions): Gallery {
   return {
     router,
     started: () => [...started],
+    stats: () => {
+      const total = { streamableSessions: 0, sseSessions: 0 };
+      for (const e of live) {
+        const s = e.stats();
+        total.streamableSessions += s.streamableSessions;
+        total.sseSessions += s.sseSessions;
+      }
+      return total;
+    },
     close: async () => {
       const all = [...running.values()];
       running.clear();

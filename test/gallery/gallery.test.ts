@@ -300,18 +300,27 @@ describe('gallery with EXAMPLE_APPS_PUBLIC=true', () => {
     }
   });
 
-  it('a 2025-11-25 session and a legacy SSE connection, without a token', async () => {
+  it('a 2025-11-25 session and a legacy SSE connection, without a token, counted in /metrics', async () => {
+    const gauges = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      return [value('gallery_active_sessions'), value('gallery_active_sse_sessions')];
+    };
+    const before = await gauges();
+    assert.ok(before.every(Number.isFinite), String(before));
     const transport = new StreamableHTTPClientTransport(new URL(`${server.url}/${APP}/mcp`));
     const client = new Client({ name: 'gallery-test', version: '1.0.0' }, { versionNegotiation: { mode: 'legacy' } });
     await client.connect(transport);
     assert.match(transport.sessionId ?? '', UUID);
     assert.ok(!Number.isNaN(Date.parse(await getTime(client))));
-    await transport.terminateSession();
-    await client.close();
 
     const sse = new Client({ name: 'gallery-sse', version: '1.0.0' });
     await sse.connect(new SSEClientTransport(new URL(`${server.url}/${APP}/sse`)));
     assert.ok(!Number.isNaN(Date.parse(await getTime(sse))));
+    assert.deepEqual(await gauges(), [before[0]! + 1, before[1]! + 1]);
+
+    await transport.terminateSession();
+    await client.close();
     await sse.close();
   });
 
