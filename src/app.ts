@@ -62,6 +62,8 @@ export interface StartOptions {
   tracerProvider?: TracerProvider;
   /** Shorter MCP intervals (tests): session idle time, periodic updates, log messages. */
   mcpTiming?: McpTimingOptions;
+  /** Where the MCP Apps gallery's packages are installed (tests); default `gallery/`. */
+  galleryRoot?: string;
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
@@ -126,7 +128,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // path sets are disjoint, so the order changes nothing else).
   const late: RequestHandler[] = [
     createOpsRouter({ checks, metrics }),
-    createLandingRouter({ config, storeKind: store.kind, gallery: galleryListing(config) }),
+    createLandingRouter({ config, storeKind: store.kind, gallery: galleryListing(config, options.galleryRoot) }),
     createAdminEndpoint({ store, logger, token: config.adminToken })
   ];
 
@@ -188,6 +190,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         maxBodyBytes: config.maxBodyBytes,
         systemMonitorReal: config.exampleApps.systemMonitorReal,
         debugLogFile: config.exampleApps.debugLogFile,
+        ...(options.galleryRoot ? { root: options.galleryRoot } : {}),
         guard: (req, res, next) => guard(req, res, err => (err === undefined ? cors(req, res, next) : next(err))),
         authenticate: config.exampleApps.public
           ? undefined
@@ -302,17 +305,20 @@ function galleryProtected(config: Config): boolean {
 }
 
 /** What the landing page shows of the gallery (nothing when this process serves no MCP). */
-function galleryListing(config: Config): GalleryListing | undefined {
+function galleryListing(config: Config, root?: string): GalleryListing | undefined {
   if (config.mode === 'auth_server' || (config.mode === 'external' && !config.exampleApps.public)) return undefined;
   return {
     public: config.exampleApps.public,
-    apps: GALLERY_APPS.map(a => ({
-      slug: a.slug,
-      title: a.title,
-      url: galleryAppUrl(config.baseUri, a.slug),
-      installed: resolveGalleryPackage(a) !== undefined,
-      offline: a.offline,
-      needsNetwork: a.needsNetwork
-    }))
+    // Read on each page view: the packages may be installed while the server runs (the apps then load on their next request).
+    get apps() {
+      return GALLERY_APPS.map(a => ({
+        slug: a.slug,
+        title: a.title,
+        url: galleryAppUrl(config.baseUri, a.slug),
+        installed: resolveGalleryPackage(a, root) !== undefined,
+        offline: a.offline,
+        needsNetwork: a.needsNetwork
+      }));
+    }
   };
 }

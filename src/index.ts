@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { startServer, startStdioServer } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, createStderrLogger } from './logger.js';
+import { startBanner } from './ops/banner.js';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -49,7 +50,7 @@ if (config.mode !== 'external' && config.upstream.kind !== 'mock') {
   console.log(`\nSign-in:       ${config.upstream.kind}${config.upstream.issuer ? ` (${config.upstream.issuer})` : ''}\nRedirect URI to register at the provider: ${server.url}/upstream-idp/callback`);
 }
 if (config.mode !== 'auth_server') {
-  console.log(`\nMCP endpoint:  ${config.mcpUrl}\nInspector:     npx @modelcontextprotocol/inspector  (then connect to ${config.mcpUrl}, transport "Streamable HTTP")\n`);
+  console.log(startBanner(config.mcpUrl));
 }
 
 let stopping = false;

@@ -57,10 +57,13 @@ export function resolveGalleryPackage(app: GalleryApp, root = GALLERY_ROOT): str
   }
 }
 
-export async function startGalleryBackend(app: GalleryApp, version: string): Promise<GalleryBackend> {
+/** What the operator runs, in the server's checkout, to install the gallery's packages. */
+export const GALLERY_INSTALL_COMMAND = 'npm --prefix gallery ci';
+
+export async function startGalleryBackend(app: GalleryApp, version: string, root = GALLERY_ROOT): Promise<GalleryBackend> {
   const started = performance.now();
-  const entry = resolveGalleryPackage(app);
-  if (!entry) throw new GalleryAppUnavailableError(`${app.packageName} is not installed (run \`npm --prefix gallery ci\`)`);
+  const entry = resolveGalleryPackage(app, root);
+  if (!entry) throw new GalleryAppUnavailableError(`${app.packageName} is not installed (run \`${GALLERY_INSTALL_COMMAND}\`)`);
   const mod = (await import(pathToFileURL(entry).href)) as Partial<GalleryPackage>;
   if (typeof mod.createServer !== 'function') throw new GalleryAppUnavailableError(`${app.packageName} exports no createServer()`);
   const server = mod.createServer();

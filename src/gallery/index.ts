@@ -33,12 +33,12 @@ import { jsonBody, rejectMalformedJson } from '../http/json-body.js';
 import { JSONRPC_SERVER_ERROR, sendJsonRpcError } from '../http/jsonrpc-error.js';
 import type { Logger } from '../logger.js';
 import { findGalleryApp, GALLERY_APPS, type GalleryApp } from './apps.js';
-import { GalleryAppUnavailableError, startGalleryBackend, type GalleryBackend } from './backend.js';
+import { GALLERY_INSTALL_COMMAND, GalleryAppUnavailableError, startGalleryBackend, type GalleryBackend } from './backend.js';
 import { hostPrivacyRule } from './host-privacy.js';
 import { buildGalleryServer, forwardListChanges } from './proxy.js';
 
 export { GALLERY_APPS, findGalleryApp, type GalleryApp } from './apps.js';
-export { resolveGalleryPackage } from './backend.js';
+export { GALLERY_INSTALL_COMMAND, resolveGalleryPackage } from './backend.js';
 
 /** `BASE_URI/<slug>/mcp`. */
 export const galleryAppUrl = (baseUri: string, slug: string) => `${baseUri}/${slug}/mcp`;
@@ -94,6 +94,8 @@ export interface GalleryOptions {
   authenticate?: (app: GalleryApp) => GalleryAuthentication;
   /** Sessions, legacy SSE and 2026-07-28 requests of one app, on `/mcp`'s machinery. */
   sessions: (spec: GallerySessionSpec) => GallerySessionEndpoints;
+  /** Where the packages are installed (a folder with package.json and node_modules); default `gallery/`. */
+  root?: string;
 }
 
 export interface Gallery {
@@ -122,7 +124,7 @@ export function createGallery(options: GalleryOptions): Gallery {
   async function start(app: GalleryApp): Promise<Running> {
     // The debug app reads DEBUG_LOG_FILE once, when its module loads (default: a file in /tmp).
     if (app.slug === 'debug') process.env.DEBUG_LOG_FILE = options.debugLogFile;
-    const backend = await startGalleryBackend(app, options.version);
+    const backend = await startGalleryBackend(app, options.version, options.root);
     const rule = hostPrivacyRule(app.slug, { systemMonitorReal: options.systemMonitorReal });
     const log = logger.child({ app: app.slug });
     const modern = createMcpHandler(() => buildGalleryServer(backend, rule), {
@@ -195,7 +197,8 @@ export function createGallery(options: GalleryOptions): Gallery {
       } catch (err) {
         if (err instanceof GalleryAppUnavailableError) {
           logger.warn({ app: app.slug, reason: err.message }, 'gallery app unavailable');
-          sendJsonRpcError(res, 503, JSONRPC_SERVER_ERROR, `The example app ${app.slug} is not installed on this server`);
+          // The packages can be installed while the server runs: the next request loads the app.
+          sendJsonRpcError(res, 503, JSONRPC_SERVER_ERROR, `The example app ${app.slug} is not installed on this server: its operator runs \`${GALLERY_INSTALL_COMMAND}\` in the server's folder (no restart needed)`);
         } else {
           logger.error({ err, app: app.slug }, 'gallery app failed to start');
           sendJsonRpcError(res, 500, -32603, 'Internal error');
