@@ -219,7 +219,8 @@ export function createGallery(options: GalleryOptions): Gallery {
   const router = Router();
   const paths = { mcp: '/:slug/mcp', sse: '/:slug/sse', message: '/:slug/message' };
   router.use(Object.values(paths), options.guard, findApp);
-  router.head([paths.mcp, paths.sse], methodNotAllowed('GET'));
+  router.head(paths.mcp, methodNotAllowed('GET, POST, DELETE'));
+  router.head(paths.sse, methodNotAllowed('GET'));
   router.post(paths.mcp, body, authenticate('mcp'), rejectMalformedJson, serve('post'));
   router.get(paths.mcp, authenticate('mcp'), serve('get'));
   router.delete(paths.mcp, authenticate('mcp'), serve('delete'));

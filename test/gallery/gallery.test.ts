@@ -324,6 +324,23 @@ describe('gallery with EXAMPLE_APPS_PUBLIC=true', () => {
     await sse.close();
   });
 
+  it('answers other methods with 405, Allow and a JSON-RPC error (HEAD never opens a stream)', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['HEAD', `/${APP}/mcp`, 'GET, POST, DELETE, OPTIONS'],
+      ['PUT', `/${APP}/mcp`, 'GET, POST, DELETE, OPTIONS'],
+      ['HEAD', `/${APP}/sse`, 'GET, OPTIONS'],
+      ['POST', `/${APP}/sse`, 'GET, OPTIONS'],
+      ['GET', `/${APP}/message`, 'POST, OPTIONS']
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await fetch(`${server.url}${path}`, { method });
+      assert.equal(res.status, 405, `${method} ${path}`);
+      assert.equal(res.headers.get('allow'), allow, `${method} ${path}`);
+      if (method === 'HEAD') continue;
+      assert.equal(((await res.json()) as { jsonrpc: string }).jsonrpc, '2.0');
+    }
+  });
+
   it('system-monitor reports a simulated machine, never this one', async () => {
     const client = new Client({ name: 'gallery-test', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/system-monitor/mcp`)));
