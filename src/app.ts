@@ -38,6 +38,7 @@ import { agreeOnSharedSecrets } from './store/shared-secrets.js';
 import { isStoreUnavailable, type Store } from './store/store.js';
 import { createExternalValidator } from './validators/external.js';
 import { createInProcessValidator } from './validators/in-process.js';
+import { createLazyValidator } from './validators/lazy.js';
 import type { TokenValidator } from './validators/token-validator.js';
 
 /** How long shutdown waits for in-flight requests before ending everything. */
@@ -177,48 +178,48 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (validator.ready) checks.push({ name: 'authorization_server', check: () => validator.ready!() });
   }
 
-  // The MCP Apps gallery at /<slug>/mcp (src/gallery), after every other route.
+  // The MCP Apps gallery at /<slug>/mcp and /<slug>/sse (src/gallery), after every other route; in external mode its tokens come from the AS at AUTH_SERVER_URL.
   if (config.mode !== 'auth_server') {
-    if (!config.exampleApps.public && !as) {
-      logger.warn('the MCP Apps gallery (/<slug>/mcp) is not served in external mode unless EXAMPLE_APPS_PUBLIC=true (its apps are resources only this process\'s authorization server issues tokens for)');
-    } else {
-      const guard = hostOriginGuard({ baseUri: config.baseUri, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins });
-      const cors = mcpCors();
-      const gallery = createGallery({
-        logger: logger.child({ component: 'gallery' }),
-        version: SERVER_INFO.version,
-        maxBodyBytes: config.maxBodyBytes,
-        systemMonitorReal: config.exampleApps.systemMonitorReal,
-        debugLogFile: config.exampleApps.debugLogFile,
-        ...(options.galleryRoot ? { root: options.galleryRoot } : {}),
-        guard: (req, res, next) => guard(req, res, err => (err === undefined ? cors(req, res, next) : next(err))),
-        authenticate: config.exampleApps.public
-          ? undefined
-          : galleryApp => {
-              // Each app is a protected resource of its own, at two URLs as for /mcp: a token's audience is one of them.
-              const urls = galleryResourceUrls(config.mcpUrl, galleryApp.slug);
-              const validator = createInProcessValidator({ introspect: as!.introspect, audience: [urls.mcp, urls.sse] });
-              const [mcpGate, sseGate] = [urls.mcp, urls.sse].map(resource => {
-                const protectedApp = createAdditionalProtectedResource({
-                  config,
-                  validator,
-                  logger: logger.child({ component: 'rs', resource: galleryApp.slug }),
-                  resource,
-                  resourceName: `${galleryApp.title} (MCP Apps example)`,
-                  onOutcome: (outcome, reason) => metrics.countAuthOutcome(outcome, reason)
-                });
-                late.push(protectedApp.router);
-                return protectedApp.authenticate;
+    const guard = hostOriginGuard({ baseUri: config.baseUri, allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins });
+    const cors = mcpCors();
+    const gallery = createGallery({
+      logger: logger.child({ component: 'gallery' }),
+      version: SERVER_INFO.version,
+      maxBodyBytes: config.maxBodyBytes,
+      systemMonitorReal: config.exampleApps.systemMonitorReal,
+      debugLogFile: config.exampleApps.debugLogFile,
+      ...(options.galleryRoot ? { root: options.galleryRoot } : {}),
+      guard: (req, res, next) => guard(req, res, err => (err === undefined ? cors(req, res, next) : next(err))),
+      authenticate: config.exampleApps.public
+        ? undefined
+        : galleryApp => {
+            // Each app is a protected resource of its own, at two URLs as for /mcp: a token's audience is one of them.
+            const urls = galleryResourceUrls(config.mcpUrl, galleryApp.slug);
+            // External mode: the AS at AUTH_SERVER_URL (e.g. AUTH_MODE=auth_server, which knows these URLs), checked as for /mcp with the app's URLs as audience; built on first use.
+            const validator = as
+              ? createInProcessValidator({ introspect: as.introspect, audience: [urls.mcp, urls.sse] })
+              : createLazyValidator(() => createExternalValidator({ config: { ...config, mcpUrl: urls.mcp, legacySseUrl: urls.sse }, logger: logger.child({ component: 'validator', resource: galleryApp.slug }) }));
+            if (validator.close) closers.push(() => validator.close!());
+            const [mcpGate, sseGate] = [urls.mcp, urls.sse].map(resource => {
+              const protectedApp = createAdditionalProtectedResource({
+                config,
+                validator,
+                logger: logger.child({ component: 'rs', resource: galleryApp.slug }),
+                resource,
+                resourceName: `${galleryApp.title} (MCP Apps example)`,
+                onOutcome: (outcome, reason) => metrics.countAuthOutcome(outcome, reason)
               });
-              return { mcp: mcpGate!, sse: sseGate! };
-            },
-        sessions: spec => mcp!.host(spec)
-      });
-      late.push(gallery.router);
-      closers.push(() => gallery.close());
-      metrics.gauge('gallery_active_sessions', 'Open 2025-era Streamable HTTP sessions of the MCP Apps gallery on this instance', () => gallery.stats().streamableSessions);
-      metrics.gauge('gallery_active_sse_sessions', 'Open legacy HTTP+SSE sessions of the MCP Apps gallery on this instance', () => gallery.stats().sseSessions);
-    }
+              late.push(protectedApp.router);
+              return protectedApp.authenticate;
+            });
+            return { mcp: mcpGate!, sse: sseGate! };
+          },
+      sessions: spec => mcp!.host(spec)
+    });
+    late.push(gallery.router);
+    closers.push(() => gallery.close());
+    metrics.gauge('gallery_active_sessions', 'Open 2025-era Streamable HTTP sessions of the MCP Apps gallery on this instance', () => gallery.stats().streamableSessions);
+    metrics.gauge('gallery_active_sse_sessions', 'Open legacy HTTP+SSE sessions of the MCP Apps gallery on this instance', () => gallery.stats().sseSessions);
   }
 
   mcp?.mount(app);
@@ -306,7 +307,7 @@ function galleryProtected(config: Config): boolean {
 
 /** What the landing page shows of the gallery (nothing when this process serves no MCP). */
 function galleryListing(config: Config, root?: string): GalleryListing | undefined {
-  if (config.mode === 'auth_server' || (config.mode === 'external' && !config.exampleApps.public)) return undefined;
+  if (config.mode === 'auth_server') return undefined;
   return {
     public: config.exampleApps.public,
     // Read on each page view: the packages may be installed while the server runs (the apps then load on their next request).

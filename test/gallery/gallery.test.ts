@@ -18,6 +18,7 @@
  * - the landing page lists every app with a copy button.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 
@@ -29,6 +30,7 @@ import { loadConfig } from '../../src/config.js';
 import { GALLERY_APPS, resolveGalleryPackage } from '../../src/gallery/index.js';
 import { createLogger } from '../../src/logger.js';
 import { TestOAuthProvider } from '../e2e/support.js';
+import { freePort } from '../helpers/free-port.js';
 import { obtainTokens, OAuthBrowser } from '../helpers/oauth.js';
 
 const APP = 'basic-vanillajs';
@@ -399,5 +401,50 @@ describe('an authorization server on its own (AUTH_MODE=auth_server) knows the g
     } finally {
       await publicAs.close();
     }
+  });
+});
+
+describe('external mode: the gallery behind an authorization server of its own (AUTH_MODE=auth_server)', () => {
+  let as: RunningServer;
+  let rs: RunningServer;
+  before(async () => {
+    const creds = { INTROSPECTION_CLIENT_ID: 'rs-client', INTROSPECTION_CLIENT_SECRET: randomBytes(32).toString('base64url') };
+    const port = await freePort();
+    const rsUrl = `http://127.0.0.1:${port}`;
+    as = await start({ AUTH_MODE: 'auth_server', MCP_RESOURCE_URL: `${rsUrl}/mcp`, ...creds });
+    rs = await start({ AUTH_MODE: 'external', AUTH_SERVER_URL: as.url, PORT: String(port), BASE_URI: rsUrl, TOKEN_VALIDATION: 'introspection', ...creds });
+  });
+  after(async () => {
+    await rs?.close();
+    await as?.close();
+  });
+
+  it('the SDK client signs in at that AS for the app (2025-11-25 session and legacy SSE); a token for /mcp is refused', async () => {
+    const url = new URL(`${rs.url}/${APP}/mcp`);
+    const provider = new TestOAuthProvider('http://127.0.0.1:9/callback');
+    const first = new StreamableHTTPClientTransport(url, { authProvider: provider });
+    await assert.rejects(new Client({ name: 'gallery-external', version: '1.0.0' }).connect(first), UnauthorizedError);
+    const authorizationUrl = provider.authorizationUrls.at(-1)!;
+    assert.equal(`${authorizationUrl.origin}${authorizationUrl.pathname}`, `${as.url}/authorize`);
+    assert.equal(authorizationUrl.searchParams.get('resource'), url.href);
+    await first.finishAuth((await approve(as.url, authorizationUrl)).searchParams);
+
+    const transport = new StreamableHTTPClientTransport(url, { authProvider: provider });
+    const client = new Client({ name: 'gallery-external', version: '1.0.0' }, { versionNegotiation: { mode: 'legacy' } });
+    await client.connect(transport);
+    assert.match(transport.sessionId ?? '', UUID);
+    assert.ok(!Number.isNaN(Date.parse(await getTime(client))));
+    await transport.terminateSession();
+    await client.close();
+    // A token for the app's URL works on its legacy SSE URL too (one resource, two transports, as /mcp and /sse).
+    const sse = new Client({ name: 'gallery-external-sse', version: '1.0.0' });
+    await sse.connect(new SSEClientTransport(new URL(`${rs.url}/${APP}/sse`), { requestInit: { headers: { authorization: `Bearer ${provider.tokens()!.access_token}` } } }));
+    assert.ok(!Number.isNaN(Date.parse(await getTime(sse))));
+    await sse.close();
+
+    const mcpToken = (await obtainTokens(as.url, { scope: 'mcp', resource: `${rs.url}/mcp` })).accessToken;
+    const refused = await post(url.href, INITIALIZE, mcpToken);
+    await refused.body?.cancel();
+    assert.equal(refused.status, 401);
   });
 });
