@@ -113,7 +113,10 @@ describe('federated sign-in on two instances sharing one Redis', { timeout: 180_
     assert.notEqual(profile.isError, true, JSON.stringify(profile));
     assert.equal(profile.structuredContent!.profile.sub, 'quinn');
     assert.equal((await op.stats()).refresh, refreshesBefore + 1, 'one refresh at the provider');
-    assert.match(readFileSync(bLogPath, 'utf8').slice(bLogStart), /"event":"upstream_token_refreshed"/, 'B refreshed it');
+    // B's log is a child process's file, written asynchronously: wait (bounded) for the line.
+    const refreshedOnB = () => /"event":"upstream_token_refreshed"/.test(readFileSync(bLogPath, 'utf8').slice(bLogStart));
+    for (const deadline = Date.now() + 10_000; !refreshedOnB() && Date.now() < deadline; ) await new Promise(r => setTimeout(r, 50));
+    assert.ok(refreshedOnB(), 'B refreshed it');
     // A continues from the tokens B wrote in Redis (a provider that rotates refresh tokens refuses the old one).
     const onA = await call('a', 'upstreamProfile');
     assert.notEqual(onA.isError, true, JSON.stringify(onA));
