@@ -413,6 +413,18 @@ async function exercise(era: Era, provider: ExampleOAuthProvider, callback: Call
 
 // --- main ------------------------------------------------------------------------------
 
+// A server that is not running is the usual first stumble: say so, rather than "fetch failed".
+try {
+  await fetch(new URL('/health', MCP_URL), { signal: AbortSignal.timeout(10_000) });
+} catch (err) {
+  const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.message : String(err));
+  console.error(
+    `Cannot reach the server at ${MCP_URL.origin} (${cause}). Start it first, in another terminal: npm run dev ` +
+      `(or npm run quickstart); for another address pass --server URL or set MCP_SERVER_URL.`
+  );
+  process.exit(1);
+}
+
 const callback = await startCallbackServer();
 const provider = new ExampleOAuthProvider(callback.redirectUrl);
 log(`MCP server: ${MCP_URL.href}\ncallback:   ${callback.redirectUrl}${opts.headless ? '\nmode:       --headless (scripted consent and demo IdP)' : ''}`);

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { startServer, type RunningServer, type StartOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { freePort } from '../helpers/free-port.js';
 
 const run = promisify(execFile);
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -24,6 +25,18 @@ describe('examples', () => {
     server = await startServer(config, options);
   });
   after(() => server?.close());
+
+  it('examples/client.ts says how to start the server when nothing answers at --server', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const failed = await run(process.execPath, ['--import', 'tsx', 'examples/client.ts', '--server', url, '--headless'], { timeout: 60_000 }).then(
+      () => assert.fail('the example client succeeded without a server'),
+      (err: { code?: number; stderr?: string }) => err
+    );
+    assert.equal(failed.code, 1);
+    assert.ok(failed.stderr?.includes(`Cannot reach the server at ${url} (ECONNREFUSED)`), failed.stderr);
+    assert.match(failed.stderr ?? '', /npm run dev/);
+    assert.doesNotMatch(failed.stderr ?? '', /fetch failed/);
+  });
 
   it('examples/client.ts --headless runs the OAuth flow and every feature in both eras', { timeout: 120_000 }, async () => {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/client.ts', '--server', server.url, '--headless', '--wait', '15'], {
