@@ -112,7 +112,7 @@ describe('Tasks on 2026-07-28', () => {
     const bobToken = (await obtainTokens(ts.baseUrl, { scope: 'mcp', identity: 'bob', clientName: 'Tasks ownership test' })).accessToken;
     const bob = await connectTasksClient(ts.mcpUrl, bobToken, { name: 'bob' });
     try {
-      for (const attempt of [bob.get(taskId), bob.update(taskId, {}), bob.cancel(taskId)]) assert.equal((await code(attempt)).code, -32602);
+      for (const attempt of [() => bob.get(taskId), () => bob.update(taskId, {}), () => bob.cancel(taskId)]) assert.equal((await code(attempt())).code, -32602);
       assert.equal((await alice.get(taskId)).status, 'working', "bob's cancel did not touch alice's task");
     } finally {
       await bob.close();
