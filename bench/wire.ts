@@ -31,9 +31,11 @@ export async function openSession(mcpUrl: string, token?: string): Promise<strin
   return sessionId;
 }
 
-export async function closeSession(mcpUrl: string, sessionId: string, token?: string): Promise<void> {
+/** DELETE the session; returns the HTTP status (404: the server had already closed it). */
+export async function closeSession(mcpUrl: string, sessionId: string, token?: string): Promise<number> {
   const res = await fetch(mcpUrl, { method: 'DELETE', headers: { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': sessionId } });
   await res.text();
+  return res.status;
 }
 
 export const echoCall = (id: number, modern: boolean) =>
