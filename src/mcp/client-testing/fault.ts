@@ -14,6 +14,7 @@
  *   the fault was not injected (rate limit reached, or the transport cannot
  *   carry it) and the result says why, as a tool error.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { inputRequired, UrlElicitationRequiredError } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -88,20 +89,6 @@ export function defaultErrorMessage(code: number): string {
   return known[code] ?? 'Server error';
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error('cancelled'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new Error('cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-
 const done = (kind: string, detail: string): CallToolResult => ({
   content: [{ type: 'text', text: detail }],
   structuredContent: { kind, injected: true, detail }
@@ -144,13 +131,13 @@ export function registerFaultTool(server: McpServer, era: Era, bench: ClientTest
           return { isError: true, content: [{ type: 'text', text: args.message ?? 'The tool failed (injected tool-error).' }] };
         case 'delay': {
           const ms = clamp(args.delayMs ?? 1000, 0, bench.limits.maxDurationMs);
-          await sleep(ms, ctx.mcpReq.signal);
+          await sleep(ms, undefined, { signal: ctx.mcpReq.signal });
           return done(kind, `Answered after ${ms} ms.`);
         }
         case 'stream-drop': {
           ctx.http!.closeSSE!();
           // Let the client notice the drop before the result is recorded for replay.
-          await sleep(50, ctx.mcpReq.signal);
+          await sleep(50, undefined, { signal: ctx.mcpReq.signal });
           return done(kind, 'This result was sent after the response stream was closed; you are reading it because your client resumed the stream.');
         }
         case 'url-elicitation-required':

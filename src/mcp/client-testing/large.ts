@@ -4,6 +4,7 @@
  * 1,000 content blocks, deeply nested structured content, progress floods
  * and progress without `total`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallToolResult, ContentBlock, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
@@ -42,14 +43,6 @@ export function largeBlocks(sizeBytes: number, blocks: number): ContentBlock[] {
   const fill = (n: number) => pattern.repeat(Math.ceil(n / pattern.length)).slice(0, n);
   return Array.from({ length: blocks }, (_, i) => ({ type: 'text' as const, text: fill(i === blocks - 1 ? sizeBytes - per * (blocks - 1) : per) }));
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error('cancelled'));
-    const timer = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
-    const onAbort = () => (clearTimeout(timer), reject(signal.reason ?? new Error('cancelled')));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 
 /** Large results and floods cost like faults: they count against the same per-user budget. */
 async function overBudget(bench: ClientTestingServices, ctx: ServerContext, tool: string): Promise<CallToolResult | undefined> {
@@ -92,7 +85,7 @@ export function registerLarge(server: McpServer, bench: ClientTestingServices): 
       const pause = count * intervalMs > bench.limits.maxDurationMs ? Math.floor(bench.limits.maxDurationMs / count) : intervalMs;
       for (let i = 1; i <= count; i++) {
         await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: token, progress: i, ...(withTotal ? { total: count } : {}), message: `${i}/${withTotal ? count : '?'}` } });
-        if (pause > 0 && i < count) await sleep(pause, ctx.mcpReq.signal);
+        if (pause > 0 && i < count) await sleep(pause, undefined, { signal: ctx.mcpReq.signal });
       }
       return { content: [{ type: 'text', text: `Sent ${count} progress notifications${withTotal ? '' : ' without total'}.` }] };
     }

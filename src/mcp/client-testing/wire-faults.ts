@@ -18,6 +18,7 @@
  * everything else goes on the session's stream (a dropped stream ends the
  * session there, as it would for real).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 
@@ -59,7 +60,6 @@ function applies(call: FaultCall, channel: FaultChannel): boolean {
   return true;
 }
 
-const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
 const sse = (message: Message) => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 
 export function createWireFaults(bench: ClientTestingServices, serverInfo: Record<string, unknown>): HttpFaultHook {

@@ -6,6 +6,7 @@
  * elicitation, roots) live in interactive.ts, the stateful handle tools in
  * handles.ts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { fromJsonSchema, requireScopes } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -15,20 +16,6 @@ import { subjectOf } from './env.js';
 import { ICONS, TINY_PNG_BASE64 } from './content.js';
 import { staticResourceContents, STATIC_RESOURCE_COUNT, staticResourceUri } from './resources.js';
 import { TOOL_REQUIRED_SCOPES } from './scopes.js';
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error('cancelled'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new Error('cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 
 const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
 
@@ -142,7 +129,7 @@ export function registerTools(server: McpServer, env: FeatureEnv): void {
       const progressToken = ctx.mcpReq._meta?.progressToken;
       const stepMs = (duration * 1000) / steps;
       for (let i = 1; i <= steps; i++) {
-        await sleep(stepMs, ctx.mcpReq.signal);
+        await sleep(stepMs, undefined, { signal: ctx.mcpReq.signal });
         // MCP progress: only with a client-supplied token, values strictly increasing.
         if (progressToken !== undefined) {
           await ctx.mcpReq.notify({
