@@ -159,6 +159,7 @@ describe('Tasks of an instance that stops, on a shared Redis', { timeout: 120_00
       const listen = await onB.listenTasks([slow.taskId, asking.taskId]);
       await onA.close().catch(() => undefined);
       await a.crash();
+      await a.store.close(); // its own Redis connection (crash leaves a passed-in store open)
       for (const { taskId } of [slow, asking]) {
         const t = await onB.until(taskId, x => x.status !== 'working' && x.status !== 'input_required', 'the orphaned task to settle');
         assert.equal(t.status, 'failed');
