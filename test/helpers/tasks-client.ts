@@ -80,7 +80,7 @@ function bodyResult(text: string): Record<string, unknown> | undefined {
 export async function connectTasksClient(
   mcpUrl: string,
   token: string | undefined,
-  options: { declareTasks?: boolean; headers?: Record<string, string>; name?: string } = {}
+  options: { declareTasks?: boolean; declareElicitation?: boolean; headers?: Record<string, string>; name?: string } = {}
 ): Promise<TasksClient> {
   let last: Record<string, unknown> | undefined;
   const capturingFetch: typeof fetch = async (input, init) => {
@@ -93,7 +93,7 @@ export async function connectTasksClient(
   const client = new Client(
     { name: options.name ?? 'tasks-test', version: '1.0.0' },
     {
-      capabilities: { elicitation: { form: {} }, ...(options.declareTasks === false ? {} : { extensions: { [TASKS]: {} } }) } as never,
+      capabilities: { ...(options.declareElicitation === false ? {} : { elicitation: { form: {} } }), ...(options.declareTasks === false ? {} : { extensions: { [TASKS]: {} } }) } as never,
       versionNegotiation: { mode: { pin: '2026-07-28' } }
     }
   );

@@ -72,6 +72,27 @@ describe('Tasks on 2026-07-28', () => {
     assert.equal(done.inputRequests, undefined);
   });
 
+  it('a research task for a client that declared no elicitation never asks (MRTR: no input request without the capability) and takes the default angle', async () => {
+    const mute = await connectTasksClient(ts.mcpUrl, ts.token, { declareElicitation: false, name: 'no-elicitation' });
+    try {
+      const created = await mute.createTask('researchReport', { topic: 'wind power', stepSeconds: 0.1 });
+      const statuses = new Set<string>();
+      const done = await mute.until(
+        created.taskId,
+        t => {
+          statuses.add(t.status);
+          return t.status === 'completed' || t.status === 'failed';
+        },
+        'completion'
+      );
+      assert.equal(done.status, 'completed');
+      assert.ok(!statuses.has('input_required'), `statuses seen: ${[...statuses].join(', ')}`);
+      assert.match(done.result?.content?.[0]?.text ?? '', /Report on "wind power" \(overview\)/);
+    } finally {
+      await mute.close();
+    }
+  });
+
   it('cancels a running task; cancelling again (a terminal task) is the same empty acknowledgement', async () => {
     const { taskId } = await alice.createTask('slow_compute', { seconds: 60 });
     assert.equal((await alice.get(taskId)).status, 'working');

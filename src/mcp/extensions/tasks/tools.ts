@@ -40,6 +40,13 @@ export function ownerOf(ctx: ServerContext): string {
   return typeof subject === 'string' ? subject : '';
 }
 
+/** Did this request declare form elicitation (`elicitation: {}` or `elicitation.form`) in its client capabilities? */
+function formElicitationDeclared(ctx: ServerContext): boolean {
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  const elicitation = (envelope?.[CLIENT_CAPABILITIES_META_KEY] as { elicitation?: Record<string, unknown> } | undefined)?.elicitation;
+  return elicitation !== undefined && (Object.keys(elicitation).length === 0 || elicitation.form !== undefined);
+}
+
 /** Did this 2026-07-28 request declare the Tasks extension in its client capabilities? */
 export function tasksNegotiated(ctx: ServerContext): boolean {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
@@ -254,28 +261,27 @@ export function registerTaskTools(server: McpServer, runtime: TaskRuntime, era: 
     }),
     taskSupport: 'required',
     startMessage: 'Starting the research.',
-    work:
-      ({ topic, stepSeconds }) =>
-      async task => {
+    // MRTR: a server must not put an input request in front of a client that did not declare the capability.
+    prepare: async ({ topic, stepSeconds }, ctx) => {
+      const mayAsk = formElicitationDeclared(ctx);
+      return async task => {
         const step = stepSeconds * 1000;
         await task.progress(`Step 1/4: searching sources about "${topic}"`);
         await task.sleep(step);
         const sources = 3 + (topic.length % 5);
         await task.progress(`Step 2/4: reading ${sources} sources`);
         await task.sleep(step);
-        const answers = await task.ask(
-          {
-            angle: inputRequired.elicit({
-              message: `Found ${sources} sources about "${topic}". Which angle should the report take?`,
-              requestedSchema: {
-                type: 'object',
-                properties: { angle: { type: 'string', title: 'Angle', enum: ['overview', 'technical', 'history'], default: 'overview' } },
-                required: ['angle']
-              }
-            })
-          },
-          'Step 3/4: waiting for your choice of angle'
-        );
+        const question = {
+          angle: inputRequired.elicit({
+            message: `Found ${sources} sources about "${topic}". Which angle should the report take?`,
+            requestedSchema: {
+              type: 'object',
+              properties: { angle: { type: 'string', title: 'Angle', enum: ['overview', 'technical', 'history'], default: 'overview' } },
+              required: ['angle']
+            }
+          })
+        };
+        const answers = mayAsk ? await task.ask(question, 'Step 3/4: waiting for your choice of angle') : {};
         const angle = acceptedContent<{ angle?: string }>(answers, 'angle')?.angle ?? 'overview';
         await task.progress(`Step 4/4: writing the ${angle} report`);
         await task.sleep(step);
@@ -283,6 +289,7 @@ export function registerTaskTools(server: McpServer, runtime: TaskRuntime, era: 
           content: [{ type: 'text', text: `Report on "${topic}" (${angle}): ${sources} sources read; the key findings would go here in a real research tool.` }],
           structuredContent: { topic, angle, sources }
         };
-      }
+      };
+    }
   });
 }
