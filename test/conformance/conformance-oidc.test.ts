@@ -9,69 +9,35 @@
  * and run in conformance.test.ts only.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { startServer, type RunningServer } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestProvider, type TestProvider } from '../helpers/oidc-provider/index.js';
-import { checkSuiteInstalled, PROJECT_ROOT, REQUIRED_AUTHORIZATION_SCENARIOS, REQUIREMENT_SETS } from '../../scripts/lib/conformance-suite.js';
-import { localHostsFor } from '../../scripts/lib/local-server.js';
-import { isFailure, type Row } from '../../scripts/lib/report.js';
+import { REQUIRED_AUTHORIZATION_SCENARIOS, REQUIREMENT_SETS } from '../../scripts/lib/conformance-suite.js';
+import { isFailure } from '../../scripts/lib/report.js';
+import { runConformance, startConformanceTarget, type ConformanceTarget } from './support.js';
 
 describe('MCP conformance suite with sign-in at a real OpenID provider (UPSTREAM_IDP=oidc)', () => {
-  let server: RunningServer;
+  let target: ConformanceTarget;
   let op: TestProvider;
-  let proxyPort: number;
-  const artifacts = join(PROJECT_ROOT, 'test-artifacts', 'conformance', `oidc-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 
   before(async () => {
-    const suite = checkSuiteInstalled();
-    assert.ok(suite.ok, suite.problem);
-    mkdirSync(artifacts, { recursive: true });
-    proxyPort = await freePort();
+    // Our port is chosen first: the provider must know our callback URL.
     const port = await freePort();
     op = await startTestProvider({ redirectUris: [`http://localhost:${port}/upstream-idp/callback`] });
-    const { hosts, origins } = localHostsFor(proxyPort);
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      AUTH_MODE: 'internal',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'debug',
-      RATE_LIMIT_MAX: '100000',
-      ALLOWED_HOSTS: hosts.join(','),
-      ALLOWED_ORIGINS: origins.join(','),
-      UPSTREAM_TOKEN_KEY: Buffer.alloc(32, 9).toString('base64url'),
-      ...op.env()
-    });
-    server = await startServer(config, { logger: createLogger('debug', createWriteStream(join(artifacts, 'server.log'))) });
+    target = await startConformanceTarget('oidc', { port, env: { UPSTREAM_TOKEN_KEY: Buffer.alloc(32, 9).toString('base64url'), ...op.env() } });
   });
 
   after(async () => {
-    await server?.close();
+    await target?.server.close();
     await op?.stop();
   });
 
   it('passes every scored scenario of both requirement sets and the authorization-server scenarios, signing in at the provider', { timeout: 30 * 60_000 }, async t => {
-    const reportFile = join(artifacts, 'report.json');
-    const { code, output } = await run(
-      ['--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'conformance.ts'), '--url', server.config.mcpUrl, '--proxy-port', String(proxyPort), '--require-auth', '--only', 'scored', '--only', 'authorization', '--out', artifacts, '--report', reportFile],
-      PROJECT_ROOT
-    );
-    assert.ok(existsSync(reportFile), `the script wrote no report (exit ${code}):\n${output.slice(-4000)}`);
-    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
-      ok: boolean;
-      auth: { on: boolean; tokenVia?: string; problem?: string };
-      rows: Row[];
-      table: string;
-      authorizationScenarios: string[];
-      scored: Record<string, { passed: number; scored: number }>;
-    };
+    const { code, output, report } = await runConformance(target, ['--only', 'scored', '--only', 'authorization']);
+    const { artifacts } = target;
     console.log(`\nConformance with UPSTREAM_IDP=oidc (artifacts in ${artifacts}):\n\n${report.table}\n`);
     assert.equal(report.auth.on, true, `authorization: ${report.auth.problem}`);
     assert.ok(report.auth.tokenVia);
@@ -96,12 +62,3 @@ describe('MCP conformance suite with sign-in at a real OpenID provider (UPSTREAM
   });
 });
 
-function run(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
-  return new Promise(resolve => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('close', code => resolve({ code, output }));
-  });
-}

@@ -17,59 +17,31 @@
  * (`npm test` installs it first, scripts/ensure-test-deps.mjs).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { startServer, type RunningServer } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { freePort } from '../helpers/free-port.js';
 import {
-  checkSuiteInstalled,
   EXTENSION_SPEC_VERSION,
   EXTRA_REQUIRED_SCENARIOS,
-  PROJECT_ROOT,
   REQUIRED_AUTHORIZATION_SCENARIOS,
   REQUIRED_EXTENSION_SCENARIOS,
-  REQUIREMENT_SETS,
-  TOOLS_DIR
+  REQUIREMENT_SETS
 } from '../../scripts/lib/conformance-suite.js';
-import { localHostsFor } from '../../scripts/lib/local-server.js';
-import { isFailure, type Row } from '../../scripts/lib/report.js';
+import { isFailure } from '../../scripts/lib/report.js';
+import { runConformance, startConformanceTarget, type ConformanceTarget } from './support.js';
 
 describe('MCP conformance suite (official, pinned) through the real OAuth flow', () => {
-  let server: RunningServer;
-  let proxyPort: number;
-  const artifacts = join(PROJECT_ROOT, 'test-artifacts', 'conformance', `test-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  let target: ConformanceTarget;
 
   before(async () => {
-    const suite = checkSuiteInstalled();
-    assert.ok(suite.ok, suite.problem);
-    mkdirSync(artifacts, { recursive: true });
-    proxyPort = await freePort();
-    const { hosts, origins } = localHostsFor(proxyPort);
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      AUTH_MODE: 'internal',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'debug',
-      RATE_LIMIT_MAX: '100000',
-      ALLOWED_HOSTS: hosts.join(','),
-      ALLOWED_ORIGINS: origins.join(',')
-    });
-    const { createWriteStream } = await import('node:fs');
-    server = await startServer(config, { logger: createLogger('debug', createWriteStream(join(artifacts, 'server.log'))) });
+    target = await startConformanceTarget('test');
   });
 
   after(async () => {
-    await server?.close();
+    await target?.server.close();
   });
 
   it('refuses an unauthenticated request to /mcp with 401 and a Bearer challenge (checked before the suite runs)', async () => {
-    const res = await fetch(server.config.mcpUrl, {
+    const res = await fetch(target.server.config.mcpUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify({
@@ -83,39 +55,12 @@ describe('MCP conformance suite (official, pinned) through the real OAuth flow',
     assert.equal(res.status, 401, 'the conformance suite must never run against a server with authorization switched off');
     const challenge = res.headers.get('www-authenticate') ?? '';
     assert.match(challenge, /^Bearer /);
-    assert.match(challenge, new RegExp(`resource_metadata="${server.config.baseUri}/\\.well-known/oauth-protected-resource(/mcp)?"`));
+    assert.match(challenge, new RegExp(`resource_metadata="${target.server.config.baseUri}/\\.well-known/oauth-protected-resource(/mcp)?"`));
   });
 
   it('passes every scored scenario of 2026-07-28 and 2025-11-25, the project-required extras, the required extension scenarios and the authorization-server scenarios', { timeout: 40 * 60_000 }, async t => {
-    const reportFile = join(artifacts, 'report.json');
-    const { code, output } = await run(
-      [
-        '--import',
-        'tsx',
-        join(PROJECT_ROOT, 'scripts', 'conformance.ts'),
-        '--url',
-        server.config.mcpUrl,
-        '--proxy-port',
-        String(proxyPort),
-        '--require-auth',
-        '--out',
-        artifacts,
-        '--report',
-        reportFile
-      ],
-      PROJECT_ROOT
-    );
-    assert.ok(existsSync(reportFile), `the script wrote no report (exit ${code}):\n${output.slice(-4000)}`);
-    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
-      ok: boolean;
-      auth: { on: boolean; unauthenticatedStatus: number; tokenVia?: string; problem?: string };
-      rows: Row[];
-      table: string;
-      runs: Array<{ label: string; args: string[] }>;
-      extensionScenarios: string[];
-      authorizationScenarios: string[];
-      scored: Record<string, { passed: number; scored: number }>;
-    };
+    const { code, output, report } = await runConformance(target);
+    const { artifacts } = target;
     const counted = report.rows.filter(r => r.counts);
     t.diagnostic(`${counted.filter(r => r.result === 'PASS').length}/${counted.length} required scenario runs pass (table above; artifacts in ${artifacts})`);
     console.log(`\nConformance scenario tables (full output in ${artifacts}):\n\n${report.table}\n`);
@@ -169,12 +114,3 @@ describe('MCP conformance suite (official, pinned) through the real OAuth flow',
   });
 });
 
-function run(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
-  return new Promise(resolve => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('close', code => resolve({ code, output }));
-  });
-}
