@@ -19,7 +19,7 @@ import { obtainTokens, type ObtainedTokens } from '../helpers/oauth.js';
 import { startTestProvider, type TestProvider } from '../helpers/oidc-provider/index.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import { modernHeaders, modernRequest, parseSse } from '../mcp/helpers/http.js';
-import { ARTIFACTS, BACKEND_HEADER, startBalancer, startInstance, type Balancer, type Instance } from './support.js';
+import { ARTIFACTS, BACKEND_HEADER, sharedInstanceEnv, startBalancer, startInstance, type Balancer, type Instance } from './support.js';
 
 type Backend = 'a' | 'b';
 
@@ -48,19 +48,7 @@ describe('federated sign-in on two instances sharing one Redis', { timeout: 180_
     redis = await startTestRedis();
     lb = await startBalancer(backends);
     op = await startTestProvider({ redirectUris: [`${lb.url}/upstream-idp/callback`] });
-    const env = {
-      NODE_ENV: 'test',
-      AUTH_MODE: 'internal',
-      BASE_URI: lb.url,
-      REDIS_URL: redis.url,
-      INSTANCE_SECRET: randomBytes(32).toString('base64url'),
-      MCP_REQUEST_STATE_KEY: randomBytes(32).toString('base64url'),
-      UPSTREAM_TOKEN_KEY: randomBytes(32).toString('base64url'),
-      LOG_LEVEL: 'info',
-      RESOURCE_UPDATE_INTERVAL: '3600',
-      LOG_MESSAGE_INTERVAL: '3600',
-      ...op.env()
-    };
+    const env = sharedInstanceEnv(lb.url, redis.url, { UPSTREAM_TOKEN_KEY: randomBytes(32).toString('base64url'), ...op.env() });
     for (const name of ['a', 'b'] as const) {
       const instance = await startInstance(`federated-${name}`, await freePort(), env);
       instances.push(instance);

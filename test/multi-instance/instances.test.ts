@@ -7,7 +7,6 @@
  * (`x-backend: a|b`), so every "created on A, used on B" is exact.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,7 +21,7 @@ import { freePort } from '../helpers/free-port.js';
 import { obtainTokens, refreshTokens, type ObtainedTokens } from '../helpers/oauth.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import { ACCEPT, LEGACY, modernHeaders, modernRequest, parseSse, SseStream, type SseEvent } from '../mcp/helpers/http.js';
-import { ARTIFACTS, BACKEND_HEADER, routedFetch, secondsLeftInWindow, startBalancer, startInstance, type Balancer, type Instance } from './support.js';
+import { ARTIFACTS, BACKEND_HEADER, routedFetch, secondsLeftInWindow, sharedInstanceEnv, startBalancer, startInstance, type Balancer, type Instance } from './support.js';
 
 const RATE_LIMIT_MAX = 40;
 const RATE_LIMIT_WINDOW = 3600;
@@ -118,20 +117,8 @@ describe('several instances sharing one Redis', { timeout: 240_000 }, () => {
     lb = await startBalancer(backends);
     mcpUrl = `${lb.url}/mcp`;
     [ports.a, ports.b] = [await freePort(), await freePort()];
-    env = {
-      NODE_ENV: 'test',
-      AUTH_MODE: 'internal',
-      BASE_URI: lb.url,
-      REDIS_URL: redis.url,
-      INSTANCE_SECRET: randomBytes(32).toString('base64url'),
-      MCP_REQUEST_STATE_KEY: randomBytes(32).toString('base64url'),
-      LOG_LEVEL: 'debug',
-      RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
-      RATE_LIMIT_WINDOW: String(RATE_LIMIT_WINDOW),
-      // No periodic demo updates: every resources/updated seen below was raised on purpose.
-      RESOURCE_UPDATE_INTERVAL: '3600',
-      LOG_MESSAGE_INTERVAL: '3600'
-    };
+    // No periodic demo updates (sharedInstanceEnv): every resources/updated seen below was raised on purpose.
+    env = sharedInstanceEnv(lb.url, redis.url, { LOG_LEVEL: 'debug', RATE_LIMIT_MAX: String(RATE_LIMIT_MAX), RATE_LIMIT_WINDOW: String(RATE_LIMIT_WINDOW) });
     await Promise.all([start('a'), start('b')]);
     store = new RedisStore({ url: redis.url, logger: createLogger('silent') });
     await store.connect();

@@ -12,6 +12,7 @@
  * streamed both ways, so SSE passes through unbuffered.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import http, { type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,26 @@ import { join } from 'node:path';
 
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'multi-instance');
 export const BACKEND_HEADER = 'x-backend';
+
+/**
+ * The environment every instance of one test shares: internal mode behind
+ * the balancer's public address, one Redis, the same forwarding secret and
+ * requestState key, no periodic demo notifications; `extra` on top.
+ */
+export function sharedInstanceEnv(publicUrl: string, redisUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    AUTH_MODE: 'internal',
+    BASE_URI: publicUrl,
+    REDIS_URL: redisUrl,
+    INSTANCE_SECRET: randomBytes(32).toString('base64url'),
+    MCP_REQUEST_STATE_KEY: randomBytes(32).toString('base64url'),
+    LOG_LEVEL: 'info',
+    RESOURCE_UPDATE_INTERVAL: '3600',
+    LOG_MESSAGE_INTERVAL: '3600',
+    ...extra
+  };
+}
 
 export interface Instance {
   readonly name: string;

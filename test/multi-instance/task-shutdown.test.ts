@@ -10,14 +10,13 @@
  *   (TASKS_LEASE_SECONDS) lapses, B settles the task as failed when read.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 
 import { freePort } from '../helpers/free-port.js';
 import { obtainTokens } from '../helpers/oauth.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import { connectTasksClient, type TasksClient } from '../helpers/tasks-client.js';
-import { BACKEND_HEADER, startBalancer, startInstance, type Balancer, type Instance } from './support.js';
+import { BACKEND_HEADER, sharedInstanceEnv, startBalancer, startInstance, type Balancer, type Instance } from './support.js';
 
 describe('tasks of a process that stops (real processes, real Redis)', { timeout: 240_000 }, () => {
   let redis: TestRedis;
@@ -41,18 +40,7 @@ describe('tasks of a process that stops (real processes, real Redis)', { timeout
   before(async () => {
     redis = await startTestRedis();
     lb = await startBalancer(backends);
-    env = {
-      NODE_ENV: 'test',
-      AUTH_MODE: 'internal',
-      BASE_URI: lb.url,
-      REDIS_URL: redis.url,
-      INSTANCE_SECRET: randomBytes(32).toString('base64url'),
-      MCP_REQUEST_STATE_KEY: randomBytes(32).toString('base64url'),
-      TASKS_LEASE_SECONDS: '1',
-      LOG_LEVEL: 'info',
-      RESOURCE_UPDATE_INTERVAL: '3600',
-      LOG_MESSAGE_INTERVAL: '3600'
-    };
+    env = sharedInstanceEnv(lb.url, redis.url, { TASKS_LEASE_SECONDS: '1' });
     await Promise.all([start('a'), start('b')]);
     token = (await obtainTokens(lb.url, { identity: 'alice', scope: 'mcp', clientName: 'tasks shutdown test' })).accessToken;
   });
