@@ -49,7 +49,7 @@ import { createLegacySseEndpoints } from './http/legacy-sse.js';
 import { SessionRegistry, type InstanceIdentity } from './http/sessions.js';
 import { createStreamableEndpoint, type ConnectableServer } from './http/streamable.js';
 import type { ReferenceSkills } from './extensions/skills/index.js';
-import { DEFAULT_TASK_LIMITS, TaskRuntime, withTaskNotifications } from './extensions/tasks/index.js';
+import { TaskRuntime, taskLimitsFrom, withTaskNotifications } from './extensions/tasks/index.js';
 import { createStateCodec } from './request-state.js';
 import { buildMcpServer, SERVER_INFO, type BuildContext, type FeatureServices } from './server.js';
 import { traceMcpRequests } from '../observability/mcp-spans.js';
@@ -185,20 +185,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
   const startedAt = Date.now();
   const clientTesting = new ClientTestingServices(store, logger, config.mcp?.clientTesting ?? DEFAULT_LIMITS, bus);
 
-  const taskLimits = config.mcp?.tasks;
-  const tasks = new TaskRuntime(
-    store,
-    logger,
-    taskLimits
-      ? {
-          ...DEFAULT_TASK_LIMITS,
-          ttlMs: Math.round(taskLimits.ttlSeconds * 1000),
-          maxPerSubject: taskLimits.maxPerSubject,
-          maxLive: taskLimits.maxLive,
-          leaseMs: Math.round(taskLimits.leaseSeconds * 1000)
-        }
-      : DEFAULT_TASK_LIMITS
-  );
+  const tasks = new TaskRuntime(store, logger, taskLimitsFrom(config.mcp?.tasks));
   void tasks.start().catch(err => logger.warn({ err }, 'tasks: cannot join the cross-instance channel; answers and cancellations from other instances are noticed by polling'));
 
   const services: FeatureServices = {

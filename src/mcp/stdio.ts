@@ -30,7 +30,7 @@ import type { Store } from '../store/store.js';
 import { ClientTestingServices, DEFAULT_LIMITS } from './client-testing/index.js';
 import { McpEventBus, notifierFor } from './events.js';
 import type { ReferenceSkills } from './extensions/skills/index.js';
-import { DEFAULT_TASK_LIMITS, TaskRuntime } from './extensions/tasks/index.js';
+import { TaskRuntime, taskLimitsFrom } from './extensions/tasks/index.js';
 import { createStateCodec } from './request-state.js';
 import { buildMcpServer, type FeatureServices } from './server.js';
 import { TOOL_REQUIRED_SCOPES } from './features/scopes.js';
@@ -112,12 +112,7 @@ export function serveMcpOverStdio(options: StdioServerOptions): RunningStdioServ
   const bus = new McpEventBus(store, logger);
   void bus.start();
   const startedAt = Date.now();
-  const taskLimits = config.mcp?.tasks;
-  const tasks = new TaskRuntime(
-    store,
-    logger,
-    taskLimits ? { ...DEFAULT_TASK_LIMITS, ttlMs: Math.round(taskLimits.ttlSeconds * 1000), maxPerSubject: taskLimits.maxPerSubject, maxLive: taskLimits.maxLive } : DEFAULT_TASK_LIMITS
-  );
+  const tasks = new TaskRuntime(store, logger, taskLimitsFrom(config.mcp?.tasks));
   void tasks.start().catch(err => logger.warn({ err }, 'tasks: cannot join the cross-instance channel'));
   const services: FeatureServices = {
     store,

@@ -28,7 +28,7 @@ import { DEFAULT_TASK_LIMITS, TaskRuntime, type TaskLimits } from './runtime.js'
 import { TASKS_EXTENSION_ID, guardTaskTools, missingTasksCapability, ownerOf, registerTaskTools, tasksNegotiated, type TasksEra } from './tools.js';
 
 export { TASKS_EXTENSION_ID, TASK_ONLY_TOOLS, guardTaskTools } from './tools.js';
-export { DEFAULT_TASK_LIMITS, TASK_LIMIT_ERROR, TaskRuntime, type AbandonReason, type TaskLimits, type TaskView } from './runtime.js';
+export { DEFAULT_TASK_LIMITS, TASK_LIMIT_ERROR, TaskRuntime, taskLimitsFrom, type AbandonReason, type TaskLimits, type TaskView } from './runtime.js';
 export { withTaskNotifications, type TaskListenHandler } from './listen.js';
 
 /** The runtime for one process; `start` joins the cross-instance channel. */

@@ -42,6 +42,18 @@ export interface TaskLimits {
 
 export const DEFAULT_TASK_LIMITS: TaskLimits = { ttlMs: 3_600_000, pollIntervalMs: 500, maxPerSubject: 20, maxLive: 1000, leaseMs: 30_000 };
 
+/** The limits from the `TASKS_*` settings (seconds in the config, ms here); the defaults without them. */
+export function taskLimitsFrom(settings: { ttlSeconds: number; maxPerSubject: number; maxLive: number; leaseSeconds: number } | undefined): TaskLimits {
+  if (!settings) return DEFAULT_TASK_LIMITS;
+  return {
+    ...DEFAULT_TASK_LIMITS,
+    ttlMs: Math.round(settings.ttlSeconds * 1000),
+    maxPerSubject: settings.maxPerSubject,
+    maxLive: settings.maxLive,
+    leaseMs: Math.round(settings.leaseSeconds * 1000)
+  };
+}
+
 /** Why a task failed without its work finishing (`error.data.reason`). */
 export type AbandonReason = 'shutdown' | 'lease_expired';
 const ABANDONED: Record<AbandonReason, { statusMessage: string; message: string }> = {
