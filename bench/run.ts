@@ -12,7 +12,8 @@
  *   4    external mode: introspection (warm cache) and JWT, relative to internal mode
  *   5    Redis mode relative to memory mode
  *   6    new sessions per second; complete OAuth flows per second
- *   7    RSS per 1,000 idle 2025-era sessions, and after they are deleted
+ *   7    RSS per 1,000 idle 2025-era sessions, and after they are deleted; with
+ *        BENCH_PREDECESSOR_URL, another running MCP server's beside ours (see PREDECESSOR)
  *   8    (`scale`) two instances on one Redis behind a round-robin balancer
  *        (bench/load-balancer.ts), next to one instance behind the same balancer
  *
@@ -29,12 +30,13 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createClient } from 'redis';
 
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
@@ -91,6 +93,8 @@ interface LoadResult {
 }
 const loads: LoadResult[] = [];
 const figures: Record<string, number> = {};
+/** The memory scenario's readings of the server at BENCH_PREDECESSOR_URL, when given. */
+let predecessorMemory: IdleSessionMemory | undefined;
 
 /** One reported comparison: our figure, the reference's, the ratio, the target (or 'report') and whether it is met. */
 interface Check {
@@ -348,8 +352,13 @@ async function oauthFlowsPerSecond(base: string): Promise<number> {
 }
 
 interface MemoryReading {
+  /** NaN when unknown (a server the bench did not start, without its pid). */
   rssKiB: number;
+  /** NaN when unknown (a server the bench did not start, without the gc-probe). */
   heapUsedKiB: number;
+  /** Redis INFO `used_memory` and `connected_clients`, for a server whose Redis the bench was given (BENCH_PREDECESSOR_REDIS). */
+  redisUsedBytes?: number;
+  redisClients?: number;
 }
 
 /** Two full GCs in the server, then its RSS and heap in use (bench/gc-probe.ts, over IPC). */
@@ -372,13 +381,50 @@ interface IdleSessionMemory {
 }
 
 /**
+ * The memory scenario's protocol, for any MCP server at `mcpUrl`: 50
+ * create/delete cycles to warm the process (one-time allocations do not count
+ * against sessions), a baseline reading, 1,000 idle 2025-era sessions
+ * (initialize + initialized, then nothing; 20 at a time) and a reading, then
+ * DELETE them; three create/delete cycles of 1,000, a reading after each
+ * deletion: a leak shows as growth from cycle to cycle. `settleMs` is waited
+ * before each reading (a server that finishes a session asynchronously after
+ * answering DELETE, or sets it up after answering initialize).
+ */
+async function idleSessionCycles(mcpUrl: string, token: string | undefined, measure: () => Promise<MemoryReading>, settleMs = 0): Promise<IdleSessionMemory> {
+  const read = async () => {
+    if (settleMs > 0) await new Promise(r => setTimeout(r, settleMs));
+    return measure();
+  };
+  for (let i = 0; i < 50; i++) await closeSession(mcpUrl, await openSession(mcpUrl, token), token);
+  const baseline = await read();
+  let loaded = baseline;
+  const after: MemoryReading[] = [];
+  for (let cycle = 0; cycle < 3; cycle++) {
+    const ids: string[] = [];
+    for (let i = 0; i < 1000; i += 20) ids.push(...(await Promise.all(Array.from({ length: 20 }, () => openSession(mcpUrl, token)))));
+    if (cycle === 0) loaded = await read();
+    const refused: number[] = [];
+    for (let i = 0; i < ids.length; i += 20) {
+      const statuses = await Promise.all(ids.slice(i, i + 20).map(id => closeSession(mcpUrl, id, token)));
+      refused.push(...statuses.filter(status => status < 200 || status > 299));
+    }
+    // A session the server closed on its own (a caller limit, the idle
+    // timeout) was not measured: the per-session figure would be too low.
+    // Ours answers 404 for it; other servers may answer otherwise (401, 400).
+    if (refused.length > 0) {
+      throw new Error(`memory scenario (${mcpUrl}): DELETE of ${refused.length} of ${ids.length} sessions was refused (HTTP ${[...new Set(refused)].join(', ')}): the server had already closed them`);
+    }
+    after.push(await read());
+  }
+  return { baseline, loaded, after };
+}
+
+/**
  * A fresh server process (so that earlier load runs do not inflate the
  * baseline), with bench/gc-probe.ts preloaded: every reading follows two full
- * garbage collections, so heap in use is what the sessions retain. RSS per
- * 1,000 idle sessions (initialize + initialized, then nothing), then three
- * cycles of creating and deleting 1,000 sessions: a leak shows as growth
- * from cycle to cycle. V8 keeps a grown heap, so RSS after deletion need not
- * return to the baseline; heap in use must.
+ * garbage collections, so heap in use is what the sessions retain. V8 keeps a
+ * grown heap, so RSS after deletion need not return to the baseline; heap in
+ * use must.
  */
 async function idleSessionMemory(): Promise<IdleSessionMemory> {
   const port = await freePort();
@@ -389,29 +435,88 @@ async function idleSessionMemory(): Promise<IdleSessionMemory> {
   const child = await startProcess('memory', OURS_WITH_GC_PROBE, { AUTH_MODE: 'internal', PORT: String(port), ...limits }, `${base}/health`, true);
   try {
     const { accessToken: token } = await obtainTokens(base, { scope: 'mcp' });
-    const mcpUrl = `${base}/mcp`;
-    // Warm the process first so that one-time allocations do not count against sessions.
-    for (let i = 0; i < 50; i++) await closeSession(mcpUrl, await openSession(mcpUrl, token), token);
-    const baseline = await measureMemory(child);
-    let loaded = baseline;
-    const after: MemoryReading[] = [];
-    for (let cycle = 0; cycle < 3; cycle++) {
-      const ids: string[] = [];
-      for (let i = 0; i < 1000; i += 20) ids.push(...(await Promise.all(Array.from({ length: 20 }, () => openSession(mcpUrl, token)))));
-      if (cycle === 0) loaded = await measureMemory(child);
-      let gone = 0;
-      for (let i = 0; i < ids.length; i += 20) {
-        const statuses = await Promise.all(ids.slice(i, i + 20).map(id => closeSession(mcpUrl, id, token)));
-        gone += statuses.filter(status => status === 404).length;
-      }
-      // A session the server closed on its own (a caller limit, the idle
-      // timeout) was not measured: the per-session figure would be too low.
-      if (gone > 0) throw new Error(`memory scenario: ${gone} of ${ids.length} sessions were already closed by the server before DELETE`);
-      after.push(await measureMemory(child));
-    }
-    return { baseline, loaded, after };
+    return await idleSessionCycles(`${base}/mcp`, token, () => measureMemory(child));
   } finally {
     await stopProcess(child);
+  }
+}
+
+/**
+ * Another MCP server, already running (the bench starts, builds and fetches
+ * nothing), measured beside ours in the memory scenario with the same
+ * protocol (idleSessionCycles): e.g. the implementation this project
+ * replaces. Any server reachable by URL; what it is is the operator's
+ * business.
+ *
+ *   BENCH_PREDECESSOR_URL    its MCP endpoint (…/mcp); turns the measurement on
+ *   BENCH_PREDECESSOR_TOKEN  a bearer token it accepts (optional)
+ *   BENCH_PREDECESSOR_PID    its process id: RSS from /proc/<pid>/status
+ *   BENCH_PREDECESSOR_PROBE  the GC_PROBE_FILE it was started with, together with
+ *                            `node --expose-gc --import <this repo>/bench/.build/bench/gc-probe.js`:
+ *                            two full GCs before each reading (SIGUSR2 to the pid),
+ *                            heap in use, and RSS after GC; without it RSS is read
+ *                            as is and heap is not reported
+ *   BENCH_PREDECESSOR_REDIS  redis:// URL of the Redis it keeps sessions in: INFO
+ *                            used_memory and connected_clients, before and after
+ */
+const PREDECESSOR = process.env.BENCH_PREDECESSOR_URL
+  ? {
+      url: process.env.BENCH_PREDECESSOR_URL,
+      token: process.env.BENCH_PREDECESSOR_TOKEN || undefined,
+      pid: process.env.BENCH_PREDECESSOR_PID ? Number(process.env.BENCH_PREDECESSOR_PID) : undefined,
+      probeFile: process.env.BENCH_PREDECESSOR_PROBE || undefined,
+      redisUrl: process.env.BENCH_PREDECESSOR_REDIS || undefined
+    }
+  : undefined;
+/** Before each reading of that server: it may finish a DELETEd session (or set one up) after answering. */
+const PREDECESSOR_SETTLE_MS = 2000;
+
+/** SIGUSR2 to a process started with bench/gc-probe.ts and GC_PROBE_FILE: two full GCs, then its figures from the file. */
+async function probeByFile(pid: number, file: string): Promise<{ rss: number; heapUsed: number; collected: boolean }> {
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`no answer in ${file} from pid ${pid}: was it started with GC_PROBE_FILE=${file} and --import …/bench/gc-probe.js?`);
+    await new Promise(r => setTimeout(r, 50));
+  }
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function rssFromProc(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]);
+}
+
+async function predecessorIdleSessionMemory(p: NonNullable<typeof PREDECESSOR>): Promise<IdleSessionMemory> {
+  const redis = p.redisUrl ? createClient({ url: p.redisUrl }) : undefined;
+  if (redis) {
+    redis.on('error', () => {});
+    await redis.connect();
+  }
+  const measure = async (): Promise<MemoryReading> => {
+    const reading: MemoryReading = { rssKiB: NaN, heapUsedKiB: NaN };
+    if (p.pid !== undefined && p.probeFile) {
+      const m = await probeByFile(p.pid, p.probeFile);
+      if (!m.collected) throw new Error(`pid ${p.pid} has the gc-probe but was started without --expose-gc`);
+      reading.rssKiB = Math.round(m.rss / 1024);
+      reading.heapUsedKiB = Math.round(m.heapUsed / 1024);
+    } else if (p.pid !== undefined) {
+      reading.rssKiB = rssFromProc(p.pid);
+    }
+    if (redis) {
+      const info = await redis.info();
+      const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+      reading.redisUsedBytes = field('used_memory');
+      reading.redisClients = field('connected_clients');
+    }
+    return reading;
+  };
+  try {
+    return await idleSessionCycles(p.url, p.token, measure, PREDECESSOR_SETTLE_MS);
+  } finally {
+    await redis?.quit();
   }
 }
 
@@ -624,6 +729,32 @@ async function main(): Promise<void> {
     console.log(`  RSS: baseline ${m.baseline.rssKiB} KiB, with 1,000 idle sessions ${m.loaded.rssKiB} KiB (${(figures.idle_session_bytes / 1024).toFixed(1)} KiB per session)`);
     console.log(`  heap in use: baseline ${m.baseline.heapUsedKiB} KiB, with 1,000 idle sessions ${m.loaded.heapUsedKiB} KiB (${(figures.idle_session_heap_bytes / 1024).toFixed(1)} KiB per session)`);
     console.log(`  after deleting them, three create/delete cycles: RSS ${m.after.map(r => r.rssKiB).join(' / ')} KiB, heap in use ${m.after.map(r => r.heapUsedKiB).join(' / ')} KiB`);
+    if (PREDECESSOR) {
+      const p = await predecessorIdleSessionMemory(PREDECESSOR);
+      predecessorMemory = p;
+      const perSession = (loaded: number | undefined, baseline: number | undefined, unit: number) => (((loaded ?? NaN) - (baseline ?? NaN)) * unit) / 1000;
+      figures.predecessor_idle_session_bytes = perSession(p.loaded.rssKiB, p.baseline.rssKiB, 1024);
+      figures.predecessor_idle_session_heap_bytes = perSession(p.loaded.heapUsedKiB, p.baseline.heapUsedKiB, 1024);
+      figures.predecessor_idle_session_redis_bytes = perSession(p.loaded.redisUsedBytes, p.baseline.redisUsedBytes, 1);
+      figures.predecessor_idle_session_redis_clients = perSession(p.loaded.redisClients, p.baseline.redisClients, 1);
+      const kib = (x: number) => (Number.isFinite(x) ? `${(x / 1024).toFixed(1)} KiB` : 'not measured');
+      const series = (k: keyof MemoryReading) => [p.baseline, p.loaded, ...p.after].map(r => r[k] ?? NaN).join(' / ');
+      console.log(`  ${PREDECESSOR.url}, the same protocol (readings ${PREDECESSOR_SETTLE_MS} ms after the last request; baseline / 1,000 idle sessions / after each of three create/delete cycles):`);
+      console.log(`    RSS ${series('rssKiB')} KiB${PREDECESSOR.probeFile ? ' (after full GCs)' : ' (no GC before reading)'}: ${kib(figures.predecessor_idle_session_bytes)} per session (ours ${kib(figures.idle_session_bytes)})`);
+      console.log(`    heap in use ${series('heapUsedKiB')} KiB: ${kib(figures.predecessor_idle_session_heap_bytes)} per session (ours ${kib(figures.idle_session_heap_bytes)})`);
+      if (PREDECESSOR.redisUrl) {
+        console.log(`    its Redis: used_memory ${series('redisUsedBytes')} bytes: ${kib(figures.predecessor_idle_session_redis_bytes)} per session; connected_clients ${series('redisClients')}: ${figures.predecessor_idle_session_redis_clients!.toFixed(2)} per session`);
+      }
+      const compare = (what: string, ours: number, theirs: number) => {
+        if (Number.isFinite(theirs)) check(`idle 2025 session, ${what} per session: ours vs ${PREDECESSOR.url}`, ours, theirs, 'bytes', ours / theirs, 'report', undefined);
+      };
+      compare('heap in use after GC', figures.idle_session_heap_bytes, figures.predecessor_idle_session_heap_bytes);
+      compare(PREDECESSOR.probeFile ? 'RSS after GC' : 'RSS (theirs without GC)', figures.idle_session_bytes, figures.predecessor_idle_session_bytes);
+      // Ours (memory mode) keeps no session in Redis: heap + RSS against theirs plus their Redis.
+      if (Number.isFinite(figures.predecessor_idle_session_redis_bytes)) {
+        compare('RSS + Redis used_memory', figures.idle_session_bytes, figures.predecessor_idle_session_bytes + figures.predecessor_idle_session_redis_bytes);
+      }
+    }
   }
 
   await stopProcess(ours.child);
@@ -676,6 +807,10 @@ async function main(): Promise<void> {
     loads,
     checks,
     figures,
+    // Only when BENCH_PREDECESSOR_URL was given: what was measured beside ours, every reading.
+    ...(PREDECESSOR && predecessorMemory
+      ? { predecessor: { url: PREDECESSOR.url, pid: PREDECESSOR.pid, gcProbe: Boolean(PREDECESSOR.probeFile), redis: Boolean(PREDECESSOR.redisUrl), settleMs: PREDECESSOR_SETTLE_MS, memory: predecessorMemory } }
+      : {}),
     targets: Object.fromEntries(targets)
   };
   writeFileSync('bench/results/latest.json', JSON.stringify(out, null, 2));
