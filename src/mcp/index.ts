@@ -198,6 +198,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     skills: options.skills,
     tasks,
     stats: () => ({ startedAt, streamableSessions: registry.count('streamable'), sseSessions: registry.count('sse'), listenStreams: listens.size }),
+    sessionOf: id => registry.local(id),
     clientTesting
   };
   const tracing = options.tracing;

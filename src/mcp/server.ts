@@ -1,24 +1,28 @@
 /**
- * The MCP server factory: one `McpServer` with the whole feature catalogue,
- * built per serving unit (per 2026-07-28 request by `createMcpHandler`, per
- * 2025-era session, per legacy HTTP+SSE connection). Every feature is
- * registered here once and reaches every protocol era; the few differences
- * are decided inside the feature from `env.era`.
+ * The MCP server factory: one `McpServer` per serving unit (per 2026-07-28
+ * request by `createMcpHandler`, per 2025-era session, per legacy HTTP+SSE
+ * connection), serving the one feature catalogue of its era. Every feature
+ * is registered once per era and process (`registerCatalogue`, into a
+ * template shared by reference: ./catalogue.ts) and reaches every protocol
+ * era; the few differences are decided inside the feature from `env.era`.
+ * What an instance needs of its own (paged `resources/list` over its
+ * directory, 2025 subscriptions, the Tasks methods and guard, the Skills
+ * methods, the caller's dynamic catalogue) is wired by `attachInstance`.
  */
-import type { AuthInfo } from '@modelcontextprotocol/server';
-import { McpServer } from '@modelcontextprotocol/server';
+import type { AuthInfo, McpServer } from '@modelcontextprotocol/server';
 
-import type { Era, FeatureEnv, ServerStats, SessionFeatureState } from './features/env.js';
+import { CatalogueServer, shareRegistries, type SharedRegistries } from './catalogue.js';
+import type { Era, FeatureEnv, LiveSession, ServerStats, SessionFeatureState } from './features/env.js';
 import { registerApps } from './features/apps.js';
 import { registerConformanceFixtures } from './features/conformance-fixtures.js';
 import { registerHandleTools } from './features/handles.js';
 import { registerInteractiveTools } from './features/interactive.js';
 import { registerPrompts } from './features/prompts.js';
-import { ResourceDirectory, registerResources } from './features/resources.js';
+import { attachResourceHandlers, ResourceDirectory, registerResources } from './features/resources.js';
 import { registerTools } from './features/tools.js';
-import { registerSkills, type ReferenceSkills } from './extensions/skills/index.js';
-import { INSTRUCTIONS_MARKER, isEmptyCatalogue, registerClientTesting, SERVER_ICONS, type CatalogueState } from './client-testing/index.js';
-import { guardTaskTools, registerTasks, type TaskRuntime } from './extensions/tasks/index.js';
+import { registerSkillManifests, attachSkills, type ReferenceSkills } from './extensions/skills/index.js';
+import { attachClientTesting, INSTRUCTIONS_MARKER, isEmptyCatalogue, registerClientTesting, SERVER_ICONS, type CatalogueState } from './client-testing/index.js';
+import { attachTasks, guardTaskTools, registerTaskTools, type TaskRuntime } from './extensions/tasks/index.js';
 
 export const SERVER_INFO = {
   name: 'mcp-feature-reference-server',
@@ -54,7 +58,7 @@ export interface BuildContext {
   /**
    * 2026-07-28 only: the HTTP request this per-request instance will serve
    * (`createMcpHandler`'s `requestInfo`). When it is a `tools/call` naming a
-   * catalogue tool, only that tool is registered (see `calledTool`).
+   * catalogue tool, the instance gets no wiring of its own (see `callsSharedTool`).
    */
   requestInfo?: Request;
   /** 2026-07-28 only: the caller's dynamic catalogue, read before the build when the request can see it (client-testing `prefetchCatalogue`). */
@@ -63,20 +67,22 @@ export interface BuildContext {
 
 export function buildMcpServer(services: FeatureServices, ctx: BuildContext): McpServer {
   const server = createServer(services, { privateLists: !isEmptyCatalogue(ctx.callerCatalogue) });
-  const only = ctx.era === 'modern' ? calledTool(ctx.requestInfo, services) : undefined;
-  if (only !== undefined) {
-    server.registerTool(...only);
+  const shared = sharedCatalogue(services, ctx.era);
+  server.adopt(shared.registries);
+  // A 2026-07-28 tools/call naming a catalogue tool needs nothing of its own
+  // but the Tasks guard: it only ever reaches that tool (see `callsSharedTool`).
+  if (ctx.era === 'modern' && callsSharedTool(ctx.requestInfo, shared)) {
     if (services.tasks) guardTaskTools(server, services.tasks);
     return server;
   }
-  registerCatalogue(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session, callerCatalogue: ctx.callerCatalogue }, services);
+  attachInstance(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session, callerCatalogue: ctx.callerCatalogue }, services, shared);
   return server;
 }
 
-function createServer(services: FeatureServices, options: { privateLists?: boolean } = {}): McpServer {
+function createServer(services: FeatureServices, options: { privateLists?: boolean } = {}): CatalogueServer {
   // Lists vary by caller once the caller has a catalogue of its own (client testing).
   const lists = options.privateLists ? 'private' : 'public';
-  return new McpServer(SERVER_INFO, {
+  return new CatalogueServer(SERVER_INFO, {
     capabilities: {
       tools: { listChanged: true },
       resources: { subscribe: true, listChanged: true },
@@ -102,86 +108,83 @@ function createServer(services: FeatureServices, options: { privateLists?: boole
   });
 }
 
-function registerCatalogue(server: McpServer, env: FeatureEnv, extensions: McpExtensions): void {
-  const directory = new ResourceDirectory();
+// ---------------------------------------------------------------- the shared catalogue
+//
+// Every registration below is a pure value: its config and schemas are
+// module constants, and its handler reaches the caller and the session only
+// through the SDK's per-request `ctx` and the process-wide services (the
+// session's own state by `ctx.sessionId`, through `env.sessionOf`), never
+// through `env.authInfo`, `env.session` or the server instance. That is what
+// lets one build serve every instance of the era (./catalogue.ts); what an
+// instance needs of its own goes in `attachInstance`.
+
+/** The catalogue of one era, built once per services object (one per running server). */
+interface SharedCatalogue {
+  registries: SharedRegistries;
+  /** `resources/list`'s fixed entries, in order (instances read it until they add their own). */
+  directory: ResourceDirectory;
+}
+
+const catalogues = new WeakMap<FeatureServices, Partial<Record<Era, SharedCatalogue>>>();
+
+function sharedCatalogue(services: FeatureServices, era: Era): SharedCatalogue {
+  let byEra = catalogues.get(services);
+  if (!byEra) catalogues.set(services, (byEra = {}));
+  let catalogue = byEra[era];
+  if (!catalogue) {
+    const template = createServer(services);
+    const directory = new ResourceDirectory();
+    registerCatalogue(template, { ...services, era }, services, directory);
+    catalogue = byEra[era] = { registries: shareRegistries(template), directory };
+  }
+  return catalogue;
+}
+
+function registerCatalogue(server: McpServer, env: FeatureEnv, extensions: McpExtensions, directory: ResourceDirectory): void {
   registerTools(server, env);
   registerInteractiveTools(server, env);
   registerHandleTools(server, env);
   registerApps(server, env, directory);
   registerConformanceFixtures(server, env, directory);
-  registerResources(server, env, directory);
-  if (extensions.skills) registerSkills(server, extensions.skills, directory);
-  if (extensions.tasks) registerTasks(server, extensions.tasks, env.era);
+  registerResources(server);
+  if (extensions.skills) registerSkillManifests(extensions.skills, directory);
+  if (extensions.tasks) registerTaskTools(server, extensions.tasks, env.era);
   registerPrompts(server, env);
   registerClientTesting(server, env, directory);
 }
 
-// ---------------------------------------------------------------- per-request builds for tools/call
+/** What one instance needs of its own, beside the shared catalogue. */
+function attachInstance(server: CatalogueServer, env: FeatureEnv, extensions: McpExtensions, shared: SharedCatalogue): void {
+  const directory = shared.directory.view();
+  attachResourceHandlers(server, env, directory);
+  if (extensions.skills) attachSkills(server, extensions.skills);
+  if (extensions.tasks) attachTasks(server, extensions.tasks, env.era);
+  attachClientTesting(server, env, directory);
+}
+
+// ---------------------------------------------------------------- 2026-07-28 tools/call
 //
-// A 2026-07-28 request gets a fresh McpServer (createMcpHandler's factory).
-// Registering the whole catalogue costs ~10 µs per tool in the SDK (some 60
-// registrations), which is most of a tools/call's cost. A tools/call only
-// ever reaches the tool it names, so for a tools/call naming a catalogue tool
-// the instance registers that tool alone, replaying the `registerTool`
-// arguments recorded once per process from a real catalogue build. Replaying
-// is sound because a tool's registration is a pure value: its config and
-// schemas are module constants, and its handler reaches the caller and the
-// session only through the SDK's per-request `ctx` and the process-wide
-// services (never `env.authInfo`, `env.session` or the server instance;
-// checked by the 2026-07-28 integration and conformance tests). The name
+// A 2026-07-28 request gets a fresh instance (createMcpHandler's factory).
+// Adopting the shared catalogue costs next to nothing, but the per-instance
+// wiring does (the Skills template registration, the Tasks methods, the
+// caller's dynamic catalogue). A tools/call only ever reaches the tool it
+// names, so a tools/call naming a catalogue tool skips that wiring. The name
 // comes from the `Mcp-Method` / `Mcp-Name` headers, which the SDK requires on
 // 2026-07-28 requests and has already cross-checked against the body (a
 // mismatch is rejected before the factory runs). Anything else (another
-// method, an unknown or encoded name, no request) gets the full catalogue, so
-// errors such as "tool not found" are the ones the full server gives.
-
-type ToolRegistration = Parameters<McpServer['registerTool']>;
-
-/**
- * The modern era's `registerTool` calls by tool name, recorded once per
- * services object (one per running server: the handlers close over its store,
- * key and notifier) from a real catalogue build.
- */
-const modernTools = new WeakMap<FeatureServices, ReadonlyMap<string, ToolRegistration>>();
-
-function modernToolRegistrations(services: FeatureServices): ReadonlyMap<string, ToolRegistration> {
-  let tools = modernTools.get(services);
-  if (!tools) {
-    const recorded = new Map<string, ToolRegistration>();
-    const server = createServer(services);
-    const recorder = new Proxy(server, {
-      get(target, prop, receiver) {
-        if (prop === 'registerTool') {
-          return (...args: ToolRegistration) => {
-            recorded.set(args[0], args);
-            return target.registerTool(...args);
-          };
-        }
-        return Reflect.get(target, prop, receiver);
-      }
-    });
-    // Skills registers no tools and attaches to the real server (not a proxy);
-    // Tasks registers tools (recorded here) and methods (on the throw-away server).
-    registerCatalogue(recorder, { ...services, era: 'modern' }, { tasks: services.tasks });
-    void server.close().catch(() => undefined);
-    modernTools.set(services, (tools = recorded));
-  }
-  return tools;
-}
+// method, an unknown or encoded name, a caller's dynamic tool, no request)
+// gets the full wiring, so errors such as "tool not found" are the ones the
+// full server gives.
 
 const OWS = /^[ \t]+|[ \t]+$/g;
 
-/**
- * The recorded registration of the catalogue tool a 2026-07-28 `tools/call`
- * names, from its (SDK-validated) headers; else undefined.
- */
-export function calledTool(request: Request | undefined, services: FeatureServices): ToolRegistration | undefined {
-  if (!request) return undefined;
+/** Does this 2026-07-28 request, by its (SDK-validated) headers, call a tool of the shared catalogue? */
+function callsSharedTool(request: Request | undefined, shared: SharedCatalogue): boolean {
+  if (!request) return false;
   const method = request.headers.get('mcp-method');
-  if (method === null || method.replace(OWS, '') !== 'tools/call') return undefined;
+  if (method === null || method.replace(OWS, '') !== 'tools/call') return false;
   const name = request.headers.get('mcp-name')?.replace(OWS, '');
-  if (!name) return undefined;
-  return modernToolRegistrations(services).get(name);
+  return !!name && Object.hasOwn(shared.registries.registries._registeredTools, name);
 }
 
-export type { ServerStats };
+export type { LiveSession, ServerStats, SessionFeatureState };

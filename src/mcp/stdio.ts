@@ -32,7 +32,7 @@ import { McpEventBus, notifierFor } from './events.js';
 import type { ReferenceSkills } from './extensions/skills/index.js';
 import { TaskRuntime, taskLimitsFrom } from './extensions/tasks/index.js';
 import { createStateCodec } from './request-state.js';
-import { buildMcpServer, type FeatureServices } from './server.js';
+import { buildMcpServer, type FeatureServices, type LiveSession } from './server.js';
 import { TOOL_REQUIRED_SCOPES } from './features/scopes.js';
 
 /** The client id `whoami` reports for a stdio caller. */
@@ -114,6 +114,8 @@ export function serveMcpOverStdio(options: StdioServerOptions): RunningStdioServ
   const startedAt = Date.now();
   const tasks = new TaskRuntime(store, logger, taskLimitsFrom(config.mcp?.tasks));
   void tasks.start().catch(err => logger.warn({ err }, 'tasks: cannot join the cross-instance channel'));
+  // stdio serves one session: whatever id a request carries, it is this one.
+  let live: LiveSession | undefined;
   const services: FeatureServices = {
     store,
     logger,
@@ -123,13 +125,16 @@ export function serveMcpOverStdio(options: StdioServerOptions): RunningStdioServ
     skills: options.skills,
     tasks,
     stats: () => ({ startedAt, streamableSessions: 0, sseSessions: 0, listenStreams: 0 }),
+    sessionOf: () => live,
     // The client test bench's tools too (its HTTP-level faults have no HTTP to act on here).
     clientTesting: new ClientTestingServices(store, logger, config.mcp?.clientTesting ?? DEFAULT_LIMITS, bus)
   };
   const authInfo = localUserAuthInfo();
 
   const factory = ({ era }: { era: 'legacy' | 'modern' }): McpServer => {
-    const server = buildMcpServer(services, { era, authInfo, session: era === 'legacy' ? { subscriptions: new Set() } : undefined });
+    const session = era === 'legacy' ? { subscriptions: new Set<string>() } : undefined;
+    const server = buildMcpServer(services, { era, authInfo, session });
+    if (session) live = { server, state: session };
     const connect = server.connect.bind(server);
     server.connect = transport => connect(asLocalUser(transport, authInfo));
     logger.info({ era, subject: subjectOfLocal(authInfo) }, 'stdio: client connected');

@@ -12,14 +12,14 @@ import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprot
 import { completable } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
-import { subjectOf, type FeatureEnv } from '../features/env.js';
+import { subjectOf, type FeatureEnv, type SessionFeatureState } from '../features/env.js';
 import type { ResourceDirectory } from '../features/resources.js';
 import { LAST_MODIFIED, registerContentShapes } from './content-shapes.js';
 import { CatalogueRegistrations, catalogueChangeInput, EMPTY_CATALOGUE } from './dynamic-catalogue.js';
 import { registerFaultTool } from './fault.js';
 import { registerLarge } from './large.js';
 import { BENCH_ICONS, TINY_PNG_BASE64 } from './media.js';
-import { registerMirror, sessionFactsOf } from './mirror.js';
+import { registerMirror } from './mirror.js';
 import type { ClientTestingServices } from './services.js';
 
 export { ClientTestingServices } from './services.js';
@@ -56,14 +56,10 @@ const tripArgs = z.object({
   })
 });
 
-import type { SessionRoots } from './mirror.js';
-
 export function registerClientTesting(server: McpServer, env: FeatureEnv, directory: ResourceDirectory): void {
   const bench = env.clientTesting;
   if (!bench) return;
-  const roots: SessionRoots = { changes: 0, roots: [] };
-  const session = env.era === 'legacy' ? sessionFactsOf(server, roots) : undefined;
-  registerMirror(server, env.era, session);
+  registerMirror(server, env.era, env.sessionOf);
   registerFaultTool(server, env.era, bench, env.baseUri);
   registerContentShapes(server, env.era, env.baseUri);
   registerLarge(server, bench);
@@ -102,11 +98,20 @@ export function registerClientTesting(server: McpServer, env: FeatureEnv, direct
     async () => ({ contents: [{ uri: iconsUri, mimeType: 'image/png', blob: TINY_PNG_BASE64 }] })
   );
 
-  // The caller's own catalogue.
+}
+
+/**
+ * One server instance's part: the caller's own catalogue (registered on the
+ * instance, which then stops sharing the registries concerned), and on
+ * 2025-era sessions the following of that catalogue and of the client's roots.
+ */
+export function attachClientTesting(server: McpServer, env: FeatureEnv, directory: ResourceDirectory): void {
+  const bench = env.clientTesting;
+  if (!bench) return;
   const subject = subjectOf(env.authInfo) ?? '';
   const registrations = new CatalogueRegistrations(server, directory);
   registrations.apply(env.callerCatalogue ?? EMPTY_CATALOGUE);
-  if (env.era === 'legacy' && env.session) followCatalogue(server, bench, subject, registrations, roots);
+  if (env.era === 'legacy' && env.session) followCatalogue(server, bench, subject, registrations, env.session);
 }
 
 /**
@@ -116,7 +121,7 @@ export function registerClientTesting(server: McpServer, env: FeatureEnv, direct
  * session. It also answers `notifications/roots/list_changed` by asking the
  * client for its roots again (what a server should do).
  */
-function followCatalogue(server: McpServer, bench: ClientTestingServices, subject: string, registrations: CatalogueRegistrations, roots: SessionRoots): void {
+function followCatalogue(server: McpServer, bench: ClientTestingServices, subject: string, registrations: CatalogueRegistrations, session: SessionFeatureState): void {
   let closed = false;
   const sync = () =>
     void bench.catalogue.get(subject).then(
@@ -137,6 +142,7 @@ function followCatalogue(server: McpServer, bench: ClientTestingServices, subjec
   };
 
   server.server.setNotificationHandler('notifications/roots/list_changed', async () => {
+    const roots = (session.roots ??= { changes: 0, roots: [] });
     roots.changes++;
     try {
       roots.roots = (await server.server.listRoots()).roots;

@@ -5,14 +5,14 @@
  * On 2026-07-28 everything comes from the request itself (headers, the
  * `_meta` envelope); on 2025-era sessions clientInfo, capabilities and the
  * negotiated revision come from the session's `initialize`, read through
- * the session's own server (`session`, absent from the recorded 2026-07-28
- * registration).
+ * the session's own server, which the shared handler finds by
+ * `ctx.sessionId` (`env.sessionOf`).
  */
 import type { CallToolResult, ClientCapabilities, Implementation, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
-import { subjectOf, type Era } from '../features/env.js';
+import { subjectOf, type Era, type FeatureEnv } from '../features/env.js';
 import { BENCH_ICONS } from './media.js';
 
 /** The headers `mirror` reports (lower case). */
@@ -44,26 +44,26 @@ export const mirrorOutput = z.object({
 });
 export type MirrorOutput = z.infer<typeof mirrorOutput>;
 
-/** Roots a 2025-era session heard about (`notifications/roots/list_changed`, then `roots/list`). */
-export interface SessionRoots {
-  changes: number;
-  roots: Array<{ uri: string; name?: string }>;
-}
-
-/** What a 2025-era session learnt at `initialize`, and since. */
+/** What a 2025-era session learnt at `initialize`, and since (from the session's own server and state). */
 export interface SessionFacts {
-  roots: SessionRoots;
+  roots: { changes: number; roots: Array<{ uri: string; name?: string }> };
   clientInfo(): Implementation | undefined;
   clientCapabilities(): ClientCapabilities | undefined;
   protocolVersion(): string | undefined;
 }
 
-export const sessionFactsOf = (server: McpServer, roots: SessionRoots): SessionFacts => ({
-  roots,
-  clientInfo: () => server.server.getClientVersion(),
-  clientCapabilities: () => server.server.getClientCapabilities(),
-  protocolVersion: () => server.server.getNegotiatedProtocolVersion()
-});
+/** The facts of the session `ctx` belongs to, when this process holds it. */
+export function sessionFactsOf(ctx: ServerContext, sessionOf: FeatureEnv['sessionOf']): SessionFacts | undefined {
+  const live = sessionOf?.(ctx.sessionId);
+  if (!live) return undefined;
+  const server = live.server.server;
+  return {
+    roots: live.state.roots ?? { changes: 0, roots: [] },
+    clientInfo: () => server.getClientVersion(),
+    clientCapabilities: () => server.getClientCapabilities(),
+    protocolVersion: () => server.getNegotiatedProtocolVersion()
+  };
+}
 
 export function mirrorOf(ctx: ServerContext, era: Era, session?: SessionFacts): MirrorOutput {
   const req = ctx.http?.req;
@@ -86,7 +86,7 @@ export function mirrorOf(ctx: ServerContext, era: Era, session?: SessionFacts): 
   };
 }
 
-export function registerMirror(server: McpServer, era: Era, session?: SessionFacts): void {
+export function registerMirror(server: McpServer, era: Era, sessionOf: FeatureEnv['sessionOf']): void {
   server.registerTool(
     'mirror',
     {
@@ -98,7 +98,7 @@ export function registerMirror(server: McpServer, era: Era, session?: SessionFac
       icons: BENCH_ICONS
     },
     async (ctx: ServerContext): Promise<CallToolResult> => {
-      const seen = mirrorOf(ctx, era, session);
+      const seen = mirrorOf(ctx, era, era === 'legacy' ? sessionFactsOf(ctx, sessionOf) : undefined);
       return { content: [{ type: 'text', text: JSON.stringify(seen, null, 2) }], structuredContent: seen };
     }
   );

@@ -4,8 +4,8 @@
  * catalogues, pending URL elicitations, and the per-caller event channel.
  * Built once by ../index.ts; tool handlers reach the caller only through the
  * SDK's per-request `ctx` and reach state only through this object, so any
- * instance can answer any request (2026-07-28 replays one recorded
- * registration per tool name: ../server.ts `calledTool`).
+ * instance can answer any request, and one build of the catalogue serves
+ * every instance of an era (../catalogue.ts).
  */
 import { randomUUID } from 'node:crypto';
 

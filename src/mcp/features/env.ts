@@ -4,7 +4,7 @@
  * Features are written once; the few era differences (structured output
  * shape, deprecated channels) read `era` from here.
  */
-import type { AuthInfo, RequestStateCodec, ServerNotifier } from '@modelcontextprotocol/server';
+import type { AuthInfo, McpServer, RequestStateCodec, ServerNotifier } from '@modelcontextprotocol/server';
 
 import type { Logger } from '../../logger.js';
 import type { UpstreamAccount } from '../../shared/upstream-account.js';
@@ -17,6 +17,14 @@ export type Era = 'legacy' | 'modern';
 export interface SessionFeatureState {
   /** URIs the client subscribed to with `resources/subscribe`. */
   readonly subscriptions: Set<string>;
+  /** Roots the client announced (`notifications/roots/list_changed`, then `roots/list`): client testing's `mirror`. */
+  roots?: { changes: number; roots: Array<{ uri: string; name?: string }> };
+}
+
+/** A 2025-era session this process holds: its server (what the client sent at `initialize`) and its state. */
+export interface LiveSession {
+  readonly server: McpServer;
+  readonly state: SessionFeatureState;
 }
 
 export interface ServerStats {
@@ -38,6 +46,12 @@ export interface FeatureEnv {
   /** Publishes change events to open `subscriptions/listen` streams (2026-07-28). */
   notify: ServerNotifier;
   session?: SessionFeatureState;
+  /**
+   * The live 2025-era session a request belongs to (`ctx.sessionId`; stdio's
+   * one session whatever the id). Handlers are shared by every session of the
+   * process (../catalogue.ts), so this is how one reaches its own session.
+   */
+  sessionOf?(sessionId: string | undefined): LiveSession | undefined;
   /** The caller's identity-provider account, keyed by their access token (internal mode only). */
   upstream?: UpstreamAccount;
   stats(): ServerStats;

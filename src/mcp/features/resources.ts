@@ -39,23 +39,47 @@ export function staticResourceDescriptor(id: number): Resource {
   };
 }
 
+/** The static resources' descriptors, in id order (built once). */
+const STATIC_DESCRIPTORS: readonly Resource[] = Object.freeze(Array.from({ length: STATIC_RESOURCE_COUNT }, (_, i) => Object.freeze(staticResourceDescriptor(i + 1))));
+
 /**
  * Everything `resources/list` shows, in a stable order. Feature modules add
- * their fixed resources; the static resources come last.
+ * their fixed resources; the static resources come last. One directory per
+ * era is built with the shared catalogue; each server instance reads it
+ * through a `view`, which copies the entries the first time that instance
+ * adds or removes one of its own (the client-testing kit's dynamic resources).
  */
 export class ResourceDirectory {
-  private readonly entries: Resource[] = [];
+  private entries: Resource[] = [];
+  /** The entries are another directory's: copy before writing. */
+  private borrowed = false;
+
+  /** A directory that reads this one's entries until it changes its own. */
+  view(): ResourceDirectory {
+    const view = new ResourceDirectory();
+    view.entries = this.entries;
+    view.borrowed = true;
+    return view;
+  }
   /** Lists `resource` after the fixed resources added so far, or before them (`'front'`). */
   add(resource: Resource, where: 'end' | 'front' = 'end'): void {
+    this.own();
     if (where === 'front') this.entries.unshift(resource);
     else this.entries.push(resource);
   }
   remove(uri: string): void {
     const at = this.entries.findIndex(r => r.uri === uri);
-    if (at !== -1) this.entries.splice(at, 1);
+    if (at === -1) return;
+    this.own();
+    this.entries.splice(at, 1);
   }
   all(): Resource[] {
-    return [...this.entries, ...Array.from({ length: STATIC_RESOURCE_COUNT }, (_, i) => staticResourceDescriptor(i + 1))];
+    return [...this.entries, ...STATIC_DESCRIPTORS];
+  }
+  private own(): void {
+    if (!this.borrowed) return;
+    this.entries = [...this.entries];
+    this.borrowed = false;
   }
 }
 
@@ -81,11 +105,11 @@ export function pageOfResources(directory: ResourceDirectory, cursor: string | u
   return { resources: all.slice(offset, next), ...(next < all.length ? { nextCursor: encodeCursor(next) } : {}) };
 }
 
-export function registerResources(server: McpServer, env: FeatureEnv, directory: ResourceDirectory): void {
+export function registerResources(server: McpServer): void {
   server.registerResource(
     'static-resource',
     new ResourceTemplate(STATIC_RESOURCE_TEMPLATE, {
-      // Listing is served by the paged resources/list handler below.
+      // Listing is served by the paged resources/list handler (attachResourceHandlers).
       list: undefined,
       complete: {
         id: value => completeResourceId(value)
@@ -103,19 +127,23 @@ export function registerResources(server: McpServer, env: FeatureEnv, directory:
       return { contents: [staticResourceContents(id)] };
     }
   );
+}
 
+/** One server instance's resource handlers: the paged directory, and on 2025-era sessions subscriptions. */
+export function attachResourceHandlers(server: McpServer, env: FeatureEnv, directory: ResourceDirectory): void {
   // Replace McpServer's unpaged resources/list with the paged directory.
   server.server.setRequestHandler('resources/list', async request => pageOfResources(directory, request.params?.cursor));
 
+  const session = env.session;
   if (env.era === 'legacy') {
     // 2025 era: per-session subscriptions. 2026-07-28 removed these methods
     // in favour of subscriptions/listen (handled by the SDK entry).
     server.server.setRequestHandler('resources/subscribe', async request => {
-      env.session?.subscriptions.add(request.params.uri);
+      session?.subscriptions.add(request.params.uri);
       return {};
     });
     server.server.setRequestHandler('resources/unsubscribe', async request => {
-      env.session?.subscriptions.delete(request.params.uri);
+      session?.subscriptions.delete(request.params.uri);
       return {};
     });
   }

@@ -216,6 +216,11 @@ export class SessionRegistry<S extends SessionServer = McpServer> {
     return this.sessions.has(id);
   }
 
+  /** The session `id` if this instance holds it (no owner check: for a request the session's transport already serves). */
+  local(id: string | undefined): SessionRecord<S> | undefined {
+    return id === undefined ? undefined : this.sessions.get(id);
+  }
+
   all(): SessionRecord<S>[] {
     return [...this.sessions.values()];
   }

@@ -13,7 +13,7 @@
  *   described from its frontmatter (the directory is ../../features/resources.ts).
  *
  * The catalog is read from disk once, at start-up (`loadReferenceSkills`);
- * one catalog serves every per-request and per-session server (`attach`).
+ * one catalog serves every per-request and per-session server (`attachSkills`).
  * A skill that breaks the SEP's rules stops start-up (`strict`), so a bad
  * edit to `skills/` fails the tests rather than vanishing from the listing.
  */
@@ -57,8 +57,16 @@ export async function loadReferenceSkills(logger: Logger, root: string = SKILLS_
   return { catalog, manifests };
 }
 
-/** Serves the catalog on `server` (before it connects). */
-export function registerSkills(server: McpServer, skills: ReferenceSkills, directory: { add(resource: Resource): void }): void {
-  skills.catalog.attach(server);
+/** Lists each skill's `SKILL.md` in the (shared) resource directory. */
+export function registerSkillManifests(skills: ReferenceSkills, directory: { add(resource: Resource): void }): void {
   for (const manifest of skills.manifests) directory.add(manifest);
+}
+
+/**
+ * Serves the catalog on one server instance (before it connects): the SDK
+ * wires its methods to that instance (its answers depend on the revision the
+ * instance negotiated), so this is per instance, not part of the shared catalogue.
+ */
+export function attachSkills(server: McpServer, skills: ReferenceSkills): void {
+  skills.catalog.attach(server);
 }

@@ -25,9 +25,9 @@ import { z } from 'zod';
 import type { Logger } from '../../../logger.js';
 import type { Store } from '../../../store/store.js';
 import { DEFAULT_TASK_LIMITS, TaskRuntime, type TaskLimits } from './runtime.js';
-import { TASKS_EXTENSION_ID, guardTaskTools, missingTasksCapability, ownerOf, registerTaskTools, tasksNegotiated, type TasksEra } from './tools.js';
+import { TASKS_EXTENSION_ID, guardTaskTools, missingTasksCapability, ownerOf, tasksNegotiated, type TasksEra } from './tools.js';
 
-export { TASKS_EXTENSION_ID, TASK_ONLY_TOOLS, guardTaskTools } from './tools.js';
+export { TASKS_EXTENSION_ID, TASK_ONLY_TOOLS, guardTaskTools, registerTaskTools } from './tools.js';
 export { DEFAULT_TASK_LIMITS, TASK_LIMIT_ERROR, TaskRuntime, taskLimitsFrom, type AbandonReason, type TaskLimits, type TaskView } from './runtime.js';
 export { withTaskNotifications, type TaskListenHandler } from './listen.js';
 
@@ -43,12 +43,12 @@ const TaskIdParams = z.looseObject({ taskId: z.string().min(1).max(200) });
 const UpdateParams = z.looseObject({ taskId: z.string().min(1).max(200), inputResponses: z.unknown().optional() });
 
 /**
- * Registers the task-running tools, and on 2026-07-28 the task methods, the
- * extension's capability and the -32021 guard, on `server` (before it
- * connects, after the catalogue's other tools).
+ * On 2026-07-28, the task methods, the extension's capability and the
+ * -32021 guard, on one server instance (before it connects). The
+ * task-running tools themselves are part of the shared catalogue
+ * (`registerTaskTools`); 2025-era instances need nothing of their own.
  */
-export function registerTasks(server: McpServer, runtime: TaskRuntime, era: TasksEra): void {
-  registerTaskTools(server, runtime, era);
+export function attachTasks(server: McpServer, runtime: TaskRuntime, era: TasksEra): void {
   if (era !== 'modern') return;
   guardTaskTools(server, runtime);
   const low = server.server;
