@@ -72,8 +72,19 @@ function isResponse(message: object): boolean {
 
 /** A priming event (SDK: an empty message that only carries an id) has nothing to redeliver. */
 function isPriming(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && Object.keys(message).length === 0;
+  if (typeof message !== 'object' || message === null) return false;
+  for (const _ in message) return false;
+  return true;
 }
+
+/**
+ * The log id of a request stream's priming event: before every id a log can
+ * hold (Redis stream ids and ours are `<ms>-<seq>` with ms > 0), so replaying
+ * after it replays the whole stream.
+ */
+const STREAM_START = '0-0';
+/** Primed request streams with no event stored yet, kept per session (the oldest go first beyond this). */
+const MAX_PENDING = 1000;
 
 export class StoreEventStore implements EventStore {
   private readonly ttlMs: number;
@@ -81,6 +92,12 @@ export class StoreEventStore implements EventStore {
   private readonly completedTtlMs: number;
   /** The streams written most recently (at most RECENT_STREAMS), for `clear`. */
   private recent: string[] = [];
+  /**
+   * Request streams primed but with nothing stored yet, and when that
+   * priming expires (ms epoch): their log does not exist yet, but their
+   * priming id resumes them (see `storeEvent`).
+   */
+  private readonly pending = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -92,7 +109,36 @@ export class StoreEventStore implements EventStore {
     this.completedTtlMs = Math.min(this.ttlMs, options.completedTtlMs ?? 10_000);
   }
 
-  async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
+  storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
+    if (streamId !== STANDALONE_STREAM && isPriming(message)) return Promise.resolve(this.prime(streamId));
+    return this.append(streamId, message);
+  }
+
+  /**
+   * A request stream's priming event is not written: the SDK primes each
+   * POST stream once, first, under a fresh stream id (a UUID), so its id is
+   * the start of the stream (`STREAM_START`), and replaying after it replays
+   * the whole log, which is what replaying after a stored priming event did.
+   * Until the stream's first real event creates its log, the stream is
+   * remembered here, so that its priming id still resumes it (on this
+   * instance, the one holding the session, where every request of the
+   * session is served). One store write per request instead of two. The
+   * standalone GET stream is primed again at each reconnection, in the
+   * middle of its log: its priming events are stored as before.
+   */
+  private prime(streamId: StreamId): EventId {
+    const now = Date.now();
+    if (this.pending.size >= MAX_PENDING) {
+      for (const [id, expiresAt] of this.pending) {
+        if (expiresAt <= now || this.pending.size >= MAX_PENDING) this.pending.delete(id);
+        else break;
+      }
+    }
+    this.pending.set(streamId, now + this.ttlMs);
+    return `${streamId}${SEPARATOR}${STREAM_START}`;
+  }
+
+  private async append(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
     // The append sets the log's TTL: the long one while a request is in
     // flight (or on the standalone stream), the short one once the response is in.
     const completed = streamId !== STANDALONE_STREAM && isResponse(message);
@@ -100,6 +146,7 @@ export class StoreEventStore implements EventStore {
       ttlMs: completed ? this.completedTtlMs : this.ttlMs,
       maxLength: this.maxLength
     });
+    if (this.pending.size > 0) this.pending.delete(streamId);
     if (!this.recent.includes(streamId)) {
       this.recent.push(streamId);
       if (this.recent.length > RECENT_STREAMS) this.recent.shift();
@@ -114,6 +161,7 @@ export class StoreEventStore implements EventStore {
   async clear(): Promise<void> {
     const keys = this.recent.map(streamId => streamLogKey(this.sessionId, streamId));
     this.recent = [];
+    this.pending.clear();
     if (keys.length > 0) await this.store.delete(...keys);
   }
 
@@ -125,6 +173,7 @@ export class StoreEventStore implements EventStore {
   async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
     const parsed = parseEventId(eventId);
     if (!parsed) return undefined;
+    if (parsed.logId === STREAM_START && (this.pending.get(parsed.streamId) ?? 0) > Date.now()) return parsed.streamId;
     const ttl = await this.store.ttl(streamLogKey(this.sessionId, parsed.streamId));
     return ttl === undefined ? undefined : parsed.streamId;
   }

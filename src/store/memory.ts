@@ -32,7 +32,7 @@ export interface MemoryStoreOptions {
 type Entry =
   | { kind: 'string'; value: string; expiresAt: number }
   | { kind: 'set'; members: Set<string>; expiresAt: number }
-  | { kind: 'log'; entries: Array<{ id: string; value: string }>; last: [number, number]; expiresAt: number };
+  | { kind: 'log'; entries: Array<{ id: string; value: string }>; lastMs: number; lastSeq: number; expiresAt: number };
 
 type Listener = (message: string) => void;
 
@@ -226,19 +226,21 @@ export class MemoryStore implements Store {
     if (!Number.isSafeInteger(opts.maxLength) || opts.maxLength < 1) throw new RangeError('maxLength must be a positive integer');
     let entry = this.state.live(key);
     if (!entry) {
-      entry = { kind: 'log', entries: [], last: [0, 0], expiresAt: 0 };
+      entry = { kind: 'log', entries: [], lastMs: 0, lastSeq: 0, expiresAt: 0 };
       this.state.entries.set(key, entry);
     }
     if (entry.kind !== 'log') throw wrongType(key, 'log');
     // Same id scheme as a Redis stream: `<ms>-<seq>`, strictly increasing even
     // when the clock stands still or steps back.
-    const ms = Math.max(this.now, entry.last[0]);
-    const seq = ms === entry.last[0] ? entry.last[1] + 1 : 0;
-    entry.last = [ms, seq];
+    const now = this.now;
+    const ms = Math.max(now, entry.lastMs);
+    const seq = ms === entry.lastMs ? entry.lastSeq + 1 : 0;
+    entry.lastMs = ms;
+    entry.lastSeq = seq;
     const id = `${ms}-${seq}`;
     entry.entries.push({ id, value });
     if (entry.entries.length > opts.maxLength) entry.entries.splice(0, entry.entries.length - opts.maxLength);
-    entry.expiresAt = this.now + opts.ttlMs;
+    entry.expiresAt = now + opts.ttlMs;
     return id;
   }
 

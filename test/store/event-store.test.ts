@@ -69,6 +69,40 @@ forEachStore((name, harness) => {
       assert.ok(!sent.some(s => s.id === second));
     });
 
+    it("writes nothing for a request stream's priming event, yet its id resumes the stream from the start", async () => {
+      const session = randomUUID();
+      const es = new StoreEventStore(store, session);
+      const priming = await es.storeEvent('post-1', {} as JSONRPCMessage);
+      assert.deepEqual(await store.readAfter(streamLogKey(session, 'post-1'), undefined), [], 'no store write for the priming event');
+      assert.equal(await es.getStreamIdForEventId(priming), 'post-1', 'in flight, nothing stored yet: still resumable');
+      assert.deepEqual((await replay(es, priming)).sent, []);
+      const progress = await es.storeEvent('post-1', note(1));
+      const result = await es.storeEvent('post-1', { jsonrpc: '2.0', id: 3, result: {} } as JSONRPCMessage);
+      const { streamId, sent } = await replay(es, priming);
+      assert.equal(streamId, 'post-1');
+      assert.deepEqual(
+        sent.map(s => s.id),
+        [progress, result]
+      );
+      assert.equal(await new StoreEventStore(store, randomUUID()).getStreamIdForEventId(priming), undefined, 'another session does not know it');
+      await es.clear();
+      assert.equal(await es.getStreamIdForEventId(priming), undefined, 'the session ended: gone');
+    });
+
+    it('stores the standalone stream\'s priming events (it is primed again mid-log at each reconnection)', async () => {
+      const session = randomUUID();
+      const es = new StoreEventStore(store, session);
+      await es.storeEvent('_GET_stream', {} as JSONRPCMessage);
+      await es.storeEvent('_GET_stream', note(1));
+      const again = await es.storeEvent('_GET_stream', {} as JSONRPCMessage);
+      await es.storeEvent('_GET_stream', note(2));
+      assert.equal((await store.readAfter(streamLogKey(session, '_GET_stream'), undefined)).length, 4);
+      assert.deepEqual(
+        (await replay(es, again)).sent.map(s => s.message),
+        [note(2)]
+      );
+    });
+
     it('keeps streams and sessions apart, even for the shared _GET_stream id', async () => {
       const [s1, s2] = [randomUUID(), randomUUID()];
       const one = new StoreEventStore(store, s1);
