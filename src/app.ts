@@ -235,14 +235,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // subscriptions/listen), which shutdown ends rather than waits for.
   let inFlight = 0;
   let drained: (() => void) | undefined;
+  // One listener for every response ('close' is emitted once), not a closure per request.
+  const requestClosed = () => {
+    if (--inFlight === 0) drained?.();
+  };
   // One span per HTTP request when tracing is on (the listener is unchanged when off).
   handle = traceHttp(tracing, (req, res) => {
     const stream = (req.method === 'GET' && /^\/(mcp|sse)(\?|$)/.test(req.url ?? '')) || req.headers['mcp-method'] === 'subscriptions/listen';
     if (!stream) {
       inFlight++;
-      res.once('close', () => {
-        if (--inFlight === 0) drained?.();
-      });
+      res.on('close', requestClosed);
     }
     if (!direct?.(req, res)) app(req, res);
   });

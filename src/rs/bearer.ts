@@ -207,7 +207,8 @@ export function createBearerGate(options: BearerGateOptions): RequestHandler {
     }
     req.auth = toSdkAuthInfo(info, resource, resourceMetadataUrl);
     report('ok', 'ok');
-    (req.log ?? logger).debug({ event: 'auth_ok', subject: info.subject, clientId: info.clientId }, 'bearer token accepted');
+    // Checked first: reading req.log builds the request's child logger (src/http/basics.ts), for a line that is usually off.
+    if (logger.isLevelEnabled('debug')) (req.log ?? logger).debug({ event: 'auth_ok', subject: info.subject, clientId: info.clientId }, 'bearer token accepted');
     next();
   };
 }
