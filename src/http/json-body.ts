@@ -33,6 +33,7 @@ export interface JsonBodyOptions {
 
 function isJsonMediaType(contentType: string | undefined): boolean {
   if (!contentType) return false;
+  if (contentType === 'application/json') return true; // what nearly every client sends
   const essence = contentType.split(';')[0]!.trim().toLowerCase();
   return essence === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(essence);
 }
@@ -51,7 +52,9 @@ export function jsonBody(options: JsonBodyOptions): RequestHandler {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) return tooLarge();
 
-    const chunks: Buffer[] = [];
+    // A small body arrives in one chunk: no array, no concatenation for it.
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
     let size = 0;
     let done = false;
     const onData = (chunk: Buffer) => {
@@ -63,16 +66,18 @@ export function jsonBody(options: JsonBodyOptions): RequestHandler {
         tooLarge();
         return;
       }
-      chunks.push(chunk);
+      if (first === undefined) first = chunk;
+      else (more ??= [first]).push(chunk);
     };
     req.on('data', onData);
-    req.once('error', () => {
+    // `on`, not `once`: each is emitted at most once, and `once` wraps the listener per request.
+    req.on('error', () => {
       done = true; // client went away; nothing to answer
     });
-    req.once('end', () => {
+    req.on('end', () => {
       if (done) return;
       done = true;
-      const text = Buffer.concat(chunks).toString('utf8');
+      const text = more ? Buffer.concat(more).toString('utf8') : first ? first.toString('utf8') : '';
       try {
         req.body = JSON.parse(text) as unknown;
       } catch {

@@ -106,14 +106,18 @@ export function checkScopes(granted: readonly string[], required: readonly strin
   if (!required.every(s => have.has(s))) throw new GateError('insufficient_scope', 'missing_scope', { scopes: required });
 }
 
-/** The SDK's AuthInfo, forwarded by `toNodeHandler` to handlers as `ctx.http.authInfo`. */
-export function toSdkAuthInfo(info: AuthInfo, resource: string, resourceMetadataUrl: string): SdkAuthInfo {
+/**
+ * The SDK's AuthInfo, forwarded by `toNodeHandler` to handlers as `ctx.http.authInfo`.
+ * `resource` may be a URL the gate parsed once and hands to every request:
+ * read it, never modify it.
+ */
+export function toSdkAuthInfo(info: AuthInfo, resource: string | URL, resourceMetadataUrl: string): SdkAuthInfo {
   return {
     token: info.token,
     clientId: info.clientId,
     scopes: [...info.scopes],
     expiresAt: info.expiresAt,
-    resource: new URL(resource),
+    resource: typeof resource === 'string' ? new URL(resource) : resource,
     resourceMetadataUrl,
     extra: { subject: info.subject, issuer: info.issuer }
   };
@@ -138,6 +142,8 @@ export function createBearerGate(options: BearerGateOptions): RequestHandler {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const ctx: ChallengeContext = { resourceMetadataUrl, scope: options.scope ?? 'mcp' };
   const needsBody = Object.keys(toolScopes).length > 0;
+  // Parsed once: a URL per request was 1% of the 2025 session path's busy time (docs/performance.md).
+  const resourceUrl = new URL(resource);
   const parseJson = express.json({ limit: options.maxBodyBytes ?? 1024 * 1024 });
 
   const report = (outcome: GateOutcome, reason: string) => {
@@ -197,7 +203,8 @@ export function createBearerGate(options: BearerGateOptions): RequestHandler {
     if (req.method === 'OPTIONS') return next();
     let info: AuthInfo | undefined;
     try {
-      const token = extractBearerToken(req.headers.authorization, req.query);
+      // `req.query` parses the query string on every read: only when there is one.
+      const token = extractBearerToken(req.headers.authorization, req.url.includes('?') ? req.query : undefined);
       info = await validateToken(validator, token, now());
       if (!(await ensureBody(req, res))) return;
       checkScopes(info.scopes, requiredScopesFor(req.body, toolScopes), implied);
@@ -205,7 +212,7 @@ export function createBearerGate(options: BearerGateOptions): RequestHandler {
       if (err instanceof GateError) return refuse(req, res, err, info);
       return next(err);
     }
-    req.auth = toSdkAuthInfo(info, resource, resourceMetadataUrl);
+    req.auth = toSdkAuthInfo(info, resourceUrl, resourceMetadataUrl);
     report('ok', 'ok');
     // Checked first: reading req.log builds the request's child logger (src/http/basics.ts), for a line that is usually off.
     if (logger.isLevelEnabled('debug')) (req.log ?? logger).debug({ event: 'auth_ok', subject: info.subject, clientId: info.clientId }, 'bearer token accepted');
