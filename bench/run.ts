@@ -388,12 +388,18 @@ interface IdleSessionMemory {
  * DELETE them; three create/delete cycles of 1,000, a reading after each
  * deletion: a leak shows as growth from cycle to cycle. `settleMs` is waited
  * before each reading (a server that finishes a session asynchronously after
- * answering DELETE, or sets it up after answering initialize).
+ * answering DELETE, or sets it up after answering initialize) and after it:
+ * a pause of a few seconds between requests lets fetch reuse a pooled
+ * connection just as the server's keep-alive timer (Node's 5 s) closes it
+ * (ECONNRESET), unless the pause outlasts that timer.
  */
 async function idleSessionCycles(mcpUrl: string, token: string | undefined, measure: () => Promise<MemoryReading>, settleMs = 0): Promise<IdleSessionMemory> {
+  const settle = () => (settleMs > 0 ? new Promise(r => setTimeout(r, settleMs)) : Promise.resolve());
   const read = async () => {
-    if (settleMs > 0) await new Promise(r => setTimeout(r, settleMs));
-    return measure();
+    await settle();
+    const reading = await measure();
+    await settle();
+    return reading;
   };
   for (let i = 0; i < 50; i++) await closeSession(mcpUrl, await openSession(mcpUrl, token), token);
   const baseline = await read();
@@ -468,8 +474,12 @@ const PREDECESSOR = process.env.BENCH_PREDECESSOR_URL
       redisUrl: process.env.BENCH_PREDECESSOR_REDIS || undefined
     }
   : undefined;
-/** Before each reading of that server: it may finish a DELETEd session (or set one up) after answering. */
-const PREDECESSOR_SETTLE_MS = 2000;
+/**
+ * Before each reading of that server (it may finish a DELETEd session, or set
+ * one up, after answering) and after it (its idle keep-alive connections close
+ * before the next request; see idleSessionCycles).
+ */
+const PREDECESSOR_SETTLE_MS = 6000;
 
 /** SIGUSR2 to a process started with bench/gc-probe.ts and GC_PROBE_FILE: two full GCs, then its figures from the file. */
 async function probeByFile(pid: number, file: string): Promise<{ rss: number; heapUsed: number; collected: boolean }> {
@@ -733,27 +743,31 @@ async function main(): Promise<void> {
       const p = await predecessorIdleSessionMemory(PREDECESSOR);
       predecessorMemory = p;
       const perSession = (loaded: number | undefined, baseline: number | undefined, unit: number) => (((loaded ?? NaN) - (baseline ?? NaN)) * unit) / 1000;
-      figures.predecessor_idle_session_bytes = perSession(p.loaded.rssKiB, p.baseline.rssKiB, 1024);
-      figures.predecessor_idle_session_heap_bytes = perSession(p.loaded.heapUsedKiB, p.baseline.heapUsedKiB, 1024);
-      figures.predecessor_idle_session_redis_bytes = perSession(p.loaded.redisUsedBytes, p.baseline.redisUsedBytes, 1);
-      figures.predecessor_idle_session_redis_clients = perSession(p.loaded.redisClients, p.baseline.redisClients, 1);
+      const rssBytes = perSession(p.loaded.rssKiB, p.baseline.rssKiB, 1024);
+      const heapBytes = perSession(p.loaded.heapUsedKiB, p.baseline.heapUsedKiB, 1024);
+      const redisBytes = perSession(p.loaded.redisUsedBytes, p.baseline.redisUsedBytes, 1);
+      const redisClients = perSession(p.loaded.redisClients, p.baseline.redisClients, 1);
+      figures.predecessor_idle_session_bytes = rssBytes;
+      figures.predecessor_idle_session_heap_bytes = heapBytes;
+      if (PREDECESSOR.redisUrl) {
+        figures.predecessor_idle_session_redis_bytes = redisBytes;
+        figures.predecessor_idle_session_redis_clients = redisClients;
+      }
       const kib = (x: number) => (Number.isFinite(x) ? `${(x / 1024).toFixed(1)} KiB` : 'not measured');
       const series = (k: keyof MemoryReading) => [p.baseline, p.loaded, ...p.after].map(r => r[k] ?? NaN).join(' / ');
-      console.log(`  ${PREDECESSOR.url}, the same protocol (readings ${PREDECESSOR_SETTLE_MS} ms after the last request; baseline / 1,000 idle sessions / after each of three create/delete cycles):`);
-      console.log(`    RSS ${series('rssKiB')} KiB${PREDECESSOR.probeFile ? ' (after full GCs)' : ' (no GC before reading)'}: ${kib(figures.predecessor_idle_session_bytes)} per session (ours ${kib(figures.idle_session_bytes)})`);
-      console.log(`    heap in use ${series('heapUsedKiB')} KiB: ${kib(figures.predecessor_idle_session_heap_bytes)} per session (ours ${kib(figures.idle_session_heap_bytes)})`);
+      console.log(`  ${PREDECESSOR.url}, the same protocol (each reading ${PREDECESSOR_SETTLE_MS} ms after the last request, and as long before the next; baseline / 1,000 idle sessions / after each of three create/delete cycles):`);
+      console.log(`    RSS ${series('rssKiB')} KiB${PREDECESSOR.probeFile ? ' (after full GCs)' : ' (no GC before reading)'}: ${kib(rssBytes)} per session (ours ${kib(figures.idle_session_bytes)})`);
+      console.log(`    heap in use ${series('heapUsedKiB')} KiB: ${kib(heapBytes)} per session (ours ${kib(figures.idle_session_heap_bytes)})`);
       if (PREDECESSOR.redisUrl) {
-        console.log(`    its Redis: used_memory ${series('redisUsedBytes')} bytes: ${kib(figures.predecessor_idle_session_redis_bytes)} per session; connected_clients ${series('redisClients')}: ${figures.predecessor_idle_session_redis_clients!.toFixed(2)} per session`);
+        console.log(`    its Redis: used_memory ${series('redisUsedBytes')} bytes: ${kib(redisBytes)} per session; connected_clients ${series('redisClients')}: ${redisClients.toFixed(2)} per session`);
       }
       const compare = (what: string, ours: number, theirs: number) => {
         if (Number.isFinite(theirs)) check(`idle 2025 session, ${what} per session: ours vs ${PREDECESSOR.url}`, ours, theirs, 'bytes', ours / theirs, 'report', undefined);
       };
-      compare('heap in use after GC', figures.idle_session_heap_bytes, figures.predecessor_idle_session_heap_bytes);
-      compare(PREDECESSOR.probeFile ? 'RSS after GC' : 'RSS (theirs without GC)', figures.idle_session_bytes, figures.predecessor_idle_session_bytes);
-      // Ours (memory mode) keeps no session in Redis: heap + RSS against theirs plus their Redis.
-      if (Number.isFinite(figures.predecessor_idle_session_redis_bytes)) {
-        compare('RSS + Redis used_memory', figures.idle_session_bytes, figures.predecessor_idle_session_bytes + figures.predecessor_idle_session_redis_bytes);
-      }
+      compare('heap in use after GC', figures.idle_session_heap_bytes, heapBytes);
+      compare(PREDECESSOR.probeFile ? 'RSS after GC' : 'RSS (theirs without GC)', figures.idle_session_bytes, rssBytes);
+      // Ours (memory mode) keeps no session in Redis: our RSS against theirs plus their Redis.
+      if (PREDECESSOR.redisUrl) compare('RSS + Redis used_memory', figures.idle_session_bytes, rssBytes + redisBytes);
     }
   }
 
