@@ -52,6 +52,7 @@ import type { ReferenceSkills } from './extensions/skills/index.js';
 import { TaskRuntime, taskLimitsFrom, withTaskNotifications } from './extensions/tasks/index.js';
 import { createStateCodec } from './request-state.js';
 import { buildMcpServer, SERVER_INFO, type BuildContext, type FeatureServices } from './server.js';
+import { serveIcon, serverIconUrls } from './icons.js';
 import { traceMcpRequests } from '../observability/mcp-spans.js';
 import type { Tracing } from '../observability/tracing.js';
 
@@ -199,6 +200,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     tasks,
     stats: () => ({ startedAt, streamableSessions: registry.count('streamable'), sseSessions: registry.count('sse'), listenStreams: listens.size }),
     sessionOf: id => registry.local(id),
+    serverIcons: serverIconUrls(config.baseUri),
     clientTesting
   };
   const tracing = options.tracing;
@@ -277,6 +279,8 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     router.all('/sse', methodNotAllowed('GET'));
     router.post('/message', body, authenticateLegacy, rejectMalformedJson, sse.message);
     router.all('/message', methodNotAllowed('POST'));
+    // serverInfo's icons (./icons.ts): public files, no token.
+    router.get('/icons/:file', serveIcon);
   };
   const router = Router();
   mount(router);

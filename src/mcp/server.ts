@@ -21,16 +21,25 @@ import { registerPrompts } from './features/prompts.js';
 import { attachResourceHandlers, ResourceDirectory, registerResources } from './features/resources.js';
 import { registerTools } from './features/tools.js';
 import { registerSkillManifests, attachSkills, type ReferenceSkills } from './extensions/skills/index.js';
-import { attachClientTesting, INSTRUCTIONS_MARKER, isEmptyCatalogue, registerClientTesting, SERVER_ICONS, type CatalogueState } from './client-testing/index.js';
+import { attachClientTesting, INSTRUCTIONS_MARKER, isEmptyCatalogue, registerClientTesting, type CatalogueState } from './client-testing/index.js';
+import type { Icon } from './client-testing/media.js';
+import { INLINE_SERVER_ICONS } from './icons.js';
 import { attachTasks, guardTaskTools, registerTaskTools, type TaskRuntime } from './extensions/tasks/index.js';
 
 export const SERVER_INFO = {
   name: 'mcp-feature-reference-server',
   title: 'MCP Feature Reference Server',
   version: '0.1.0',
-  websiteUrl: 'https://modelcontextprotocol.io',
-  icons: SERVER_ICONS
+  websiteUrl: 'https://modelcontextprotocol.io'
 };
+
+/** serverInfo with its icons: same-origin URLs over HTTP (`services.serverIcons`), inline on stdio (./icons.ts). */
+const serverInfos = new WeakMap<FeatureServices, typeof SERVER_INFO & { icons: Icon[] }>();
+function serverInfoOf(services: FeatureServices): typeof SERVER_INFO & { icons: Icon[] } {
+  let info = serverInfos.get(services);
+  if (!info) serverInfos.set(services, (info = { ...SERVER_INFO, icons: services.serverIcons ?? INLINE_SERVER_ICONS }));
+  return info;
+}
 
 export const INSTRUCTIONS =
   'Reference server demonstrating every MCP feature. Tools: echo, add, longRunningOperation, sampleLLM, startElicitation, ' +
@@ -48,7 +57,11 @@ export interface McpExtensions {
 }
 
 /** Shared services every instance closes over (built once per process). */
-export type FeatureServices = Omit<FeatureEnv, 'era' | 'authInfo' | 'session'> & McpExtensions;
+export type FeatureServices = Omit<FeatureEnv, 'era' | 'authInfo' | 'session'> &
+  McpExtensions & {
+    /** serverInfo icons (./icons.ts `serverIconUrls` over HTTP); absent, inline `data:` URLs. */
+    serverIcons?: Icon[];
+  };
 
 export interface BuildContext {
   era: Era;
@@ -82,7 +95,7 @@ export function buildMcpServer(services: FeatureServices, ctx: BuildContext): Mc
 function createServer(services: FeatureServices, options: { privateLists?: boolean } = {}): CatalogueServer {
   // Lists vary by caller once the caller has a catalogue of its own (client testing).
   const lists = options.privateLists ? 'private' : 'public';
-  return new CatalogueServer(SERVER_INFO, {
+  return new CatalogueServer(serverInfoOf(services), {
     capabilities: {
       tools: { listChanged: true },
       resources: { subscribe: true, listChanged: true },

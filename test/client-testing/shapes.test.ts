@@ -86,10 +86,21 @@ for (const kind of KINDS) {
       assert.ok(((fault.inputSchema.properties as Record<string, { enum?: string[] }>).kind!.enum ?? []).includes('http-429'));
     });
 
-    it('serverInfo carries light and dark icons; the instructions carry the marker', () => {
+    it('serverInfo carries light and dark icons, served from the server’s own origin; the instructions carry the marker', async () => {
       const info = c.client.getServerVersion();
       assert.deepEqual(new Set(info?.icons?.map(i => i.theme)), new Set(['light', 'dark']));
       assert.ok(c.client.getInstructions()?.includes(INSTRUCTIONS_MARKER), 'instructions marker');
+      for (const icon of info!.icons!) {
+        assert.ok(icon.src.startsWith(`${ts.baseUrl}/icons/`), `${icon.src} is a URL on the server's origin, not inline`);
+        const res = await fetch(icon.src);
+        assert.equal(res.status, 200, icon.src);
+        assert.equal(res.headers.get('content-type')?.split(';')[0], icon.mimeType);
+        assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'.*sandbox/);
+        const bytes = Buffer.from(await res.arrayBuffer());
+        if (icon.mimeType === 'image/png') assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG');
+        else assert.match(bytes.toString('utf8'), /^<svg /);
+      }
+      assert.equal((await fetch(`${ts.baseUrl}/icons/..%2Fpackage.json`)).status, 404, 'only the icon files');
     });
 
     it('mirror reports what the server received', async () => {

@@ -54,6 +54,9 @@ for (const era of ERAS) {
       await client.connect(transport);
       try {
         assert.equal(client.getNegotiatedProtocolVersion(), era.expected);
+        // No HTTP server to fetch icons from: serverInfo carries them inline.
+        const icons = client.getServerVersion()?.icons ?? [];
+        assert.ok(icons.length > 0 && icons.every(i => i.src.startsWith('data:image/')), 'serverInfo icons inline on stdio');
 
         // The whole catalogue: the tools, prompts and resource templates the same era lists over HTTP.
         const http = await connect(httpServer, era.http);

@@ -34,12 +34,6 @@ export { isEmptyCatalogue, type CatalogueState } from './dynamic-catalogue.js';
  */
 export const INSTRUCTIONS_MARKER = 'MCP-REFERENCE-INSTRUCTIONS-MARKER-7F3A9C';
 
-/**
- * serverInfo icons: light and dark, PNG 16 and 32 px and SVG. Fewer than
- * the bench's own, because 2026-07-28 stamps serverInfo on every result.
- */
-export const SERVER_ICONS = BENCH_ICONS.filter(i => i.sizes[0] !== '64x64');
-
 /** Context-aware completion: cities depend on the `country` already chosen (`context.arguments`). */
 export const CITIES: Record<string, string[]> = {
   France: ['Paris', 'Lyon', 'Marseille', 'Lille'],
