@@ -10,6 +10,7 @@
  * methods, the caller's dynamic catalogue) is wired by `attachInstance`.
  */
 import type { AuthInfo, McpServer } from '@modelcontextprotocol/server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 
 import { CatalogueServer, shareRegistries, type SharedRegistries } from './catalogue.js';
 import type { Era, FeatureEnv, LiveSession, ServerStats, SessionFeatureState } from './features/env.js';
@@ -93,32 +94,53 @@ export function buildMcpServer(services: FeatureServices, ctx: BuildContext): Mc
 }
 
 function createServer(services: FeatureServices, options: { privateLists?: boolean } = {}): CatalogueServer {
-  // Lists vary by caller once the caller has a catalogue of its own (client testing).
-  const lists = options.privateLists ? 'private' : 'public';
-  return new CatalogueServer(serverInfoOf(services), {
-    capabilities: {
-      tools: { listChanged: true },
-      resources: { subscribe: true, listChanged: true },
-      prompts: { listChanged: true },
-      completions: {},
-      // Deprecated since 2026-07-28 (SEP-2577); still negotiated by 2025 clients.
-      logging: {}
-    },
-    instructions: INSTRUCTIONS,
-    // MCP 2026-07-28 server/utilities/caching: every cacheable result carries
-    // ttlMs/cacheScope. Lists do not vary by caller, so they may be shared.
-    cacheHints: {
-      'tools/list': { ttlMs: 300_000, cacheScope: lists },
-      'prompts/list': { ttlMs: 300_000, cacheScope: lists },
-      'resources/list': { ttlMs: 60_000, cacheScope: lists },
-      'resources/templates/list': { ttlMs: 300_000, cacheScope: 'public' },
-      'resources/read': { ttlMs: 10_000, cacheScope: 'public' },
-      'server/discover': { ttlMs: 300_000, cacheScope: 'public' }
-    },
-    requestState: { verify: services.stateCodec.verify },
-    // Several registrations in one tick (a catalogue change) make one notification.
-    debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']
-  });
+  return new CatalogueServer(serverInfoOf(services), serverOptionsOf(services, options.privateLists === true));
+}
+
+type ServerOptions = NonNullable<ConstructorParameters<typeof McpServer>[1]>;
+
+/**
+ * The options every instance is built with, built once per services object
+ * (the SDK copies what it changes): two variants, lists shared or private.
+ * One JSON Schema validator serves every instance: the SDK's default is one
+ * per instance, which builds its own Ajv engines (and compiles its own
+ * schemas) the first time an instance validates an elicitation answer.
+ */
+const serverOptions = new WeakMap<FeatureServices, Record<'public' | 'private', ServerOptions>>();
+
+function serverOptionsOf(services: FeatureServices, privateLists: boolean): ServerOptions {
+  let variants = serverOptions.get(services);
+  if (!variants) {
+    const jsonSchemaValidator = new AjvJsonSchemaValidator();
+    const build = (lists: 'public' | 'private'): ServerOptions => ({
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { subscribe: true, listChanged: true },
+        prompts: { listChanged: true },
+        completions: {},
+        // Deprecated since 2026-07-28 (SEP-2577); still negotiated by 2025 clients.
+        logging: {}
+      },
+      instructions: INSTRUCTIONS,
+      // MCP 2026-07-28 server/utilities/caching: every cacheable result carries
+      // ttlMs/cacheScope. Lists vary by caller once the caller has a catalogue
+      // of its own (client testing): then they are private.
+      cacheHints: {
+        'tools/list': { ttlMs: 300_000, cacheScope: lists },
+        'prompts/list': { ttlMs: 300_000, cacheScope: lists },
+        'resources/list': { ttlMs: 60_000, cacheScope: lists },
+        'resources/templates/list': { ttlMs: 300_000, cacheScope: 'public' },
+        'resources/read': { ttlMs: 10_000, cacheScope: 'public' },
+        'server/discover': { ttlMs: 300_000, cacheScope: 'public' }
+      },
+      requestState: { verify: services.stateCodec.verify },
+      jsonSchemaValidator,
+      // Several registrations in one tick (a catalogue change) make one notification.
+      debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']
+    });
+    serverOptions.set(services, (variants = { public: build('public'), private: build('private') }));
+  }
+  return privateLists ? variants.private : variants.public;
 }
 
 // ---------------------------------------------------------------- the shared catalogue
