@@ -29,10 +29,35 @@ export interface MemoryStoreOptions {
   shareWith?: MemoryStore;
 }
 
+/**
+ * Every entry's `expires` is when it expires in ms after the state's epoch
+ * (`MemoryState.epoch`): a small integer, which V8 keeps in the object,
+ * where an epoch time in ms would be a separate boxed number per entry.
+ */
+
 type Entry =
-  | { kind: 'string'; value: string; expiresAt: number }
-  | { kind: 'set'; members: Set<string>; expiresAt: number }
-  | { kind: 'log'; entries: Array<{ id: string; value: string }>; lastMs: number; lastSeq: number; expiresAt: number };
+  | { kind: 'string'; value: string; expires: number }
+  | { kind: 'set'; members: Set<string>; expires: number }
+  | LogEntry;
+
+/**
+ * A log (`append` / `readAfter`), kept with as few heap objects as possible:
+ * the event logs of resumable streams hold every finished request for its
+ * retention time (src/store/event-store.ts), tens of thousands of logs under
+ * load, and every object they hold is promoted and marked by the old-generation
+ * collector until it expires (docs/performance.md). Entries are flat,
+ * `[ms, seq, value, ms, seq, value, …]`, with `ms` as an offset from the
+ * state's epoch (a small integer, not a boxed double), and ids are formatted
+ * (`<ms>-<seq>`) when read.
+ */
+interface LogEntry {
+  kind: 'log';
+  items: Array<number | string>;
+  /** The last id's ms (offset from the epoch) and sequence number. */
+  lastMs: number;
+  lastSeq: number;
+  expires: number;
+}
 
 type Listener = (message: string) => void;
 
@@ -40,10 +65,27 @@ type Listener = (message: string) => void;
 class MemoryState {
   readonly entries = new Map<string, Entry>();
   readonly channels = new Map<string, Set<Listener>>();
+  /** Log ids' ms are kept as offsets from this (see LogEntry). */
+  readonly epoch: number;
   private users = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly now: () => number, private readonly sweepIntervalMs: number) {}
+  constructor(readonly now: () => number, private readonly sweepIntervalMs: number) {
+    this.epoch = now();
+  }
+
+  /** A log's entries as `{ id, value }`, those after `after` only when given. */
+  logEntries(entry: LogEntry, after?: [number, number]): Array<{ id: string; value: string }> {
+    const out: Array<{ id: string; value: string }> = [];
+    const { items } = entry;
+    for (let i = 0; i < items.length; i += 3) {
+      const ms = this.epoch + (items[i] as number);
+      const seq = items[i + 1] as number;
+      if (after && compareLogIds([ms, seq], after) <= 0) continue;
+      out.push({ id: `${ms}-${seq}`, value: items[i + 2] as string });
+    }
+    return out;
+  }
 
   acquire(): void {
     if (this.users++ === 0) {
@@ -61,10 +103,10 @@ class MemoryState {
 
   /** Drops every expired key; returns how many were dropped. */
   sweep(): number {
-    const now = this.now();
+    const now = this.now() - this.epoch;
     let dropped = 0;
     for (const [key, entry] of this.entries) {
-      if (entry.expiresAt <= now) {
+      if (entry.expires <= now) {
         this.entries.delete(key);
         dropped++;
       }
@@ -75,7 +117,7 @@ class MemoryState {
   /** The live entry under `key`, dropping it first when it has expired. */
   live(key: string): Entry | undefined {
     const entry = this.entries.get(key);
-    if (entry && entry.expiresAt <= this.now()) {
+    if (entry && entry.expires <= this.now() - this.epoch) {
       this.entries.delete(key);
       return undefined;
     }
@@ -120,8 +162,8 @@ export class MemoryStore implements Store {
     for (const key of [...this.state.entries.keys()].sort()) {
       const entry = this.state.live(key);
       if (!entry) continue;
-      const value = entry.kind === 'string' ? entry.value : entry.kind === 'set' ? JSON.stringify([...entry.members].sort()) : JSON.stringify(entry.entries);
-      out.set(key, { value, expiresAt: entry.expiresAt });
+      const value = entry.kind === 'string' ? entry.value : entry.kind === 'set' ? JSON.stringify([...entry.members].sort()) : JSON.stringify(this.state.logEntries(entry));
+      out.set(key, { value, expiresAt: this.state.epoch + entry.expires });
     }
     return out;
   }
@@ -133,6 +175,11 @@ export class MemoryStore implements Store {
 
   private get now(): number {
     return this.state.now();
+  }
+
+  /** Now, in ms after the state's epoch (what entries' `expires` count in). */
+  private get clock(): number {
+    return this.state.now() - this.state.epoch;
   }
 
   private string(key: string): Extract<Entry, { kind: 'string' }> | undefined {
@@ -147,13 +194,13 @@ export class MemoryStore implements Store {
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
-    this.state.entries.set(key, { kind: 'string', value, expiresAt: this.now + ttlMs });
+    this.state.entries.set(key, { kind: 'string', value, expires: this.clock + ttlMs });
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs);
     if (this.state.live(key)) return false;
-    this.state.entries.set(key, { kind: 'string', value, expiresAt: this.now + ttlMs });
+    this.state.entries.set(key, { kind: 'string', value, expires: this.clock + ttlMs });
     return true;
   }
 
@@ -177,14 +224,14 @@ export class MemoryStore implements Store {
 
   async ttl(key: string): Promise<number | undefined> {
     const entry = this.state.live(key);
-    return entry ? entry.expiresAt - this.now : undefined;
+    return entry ? entry.expires - this.clock : undefined;
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
     checkTtl(ttlMs);
     const entry = this.string(key);
     if (!entry) {
-      this.state.entries.set(key, { kind: 'string', value: '1', expiresAt: this.now + ttlMs });
+      this.state.entries.set(key, { kind: 'string', value: '1', expires: this.clock + ttlMs });
       return 1;
     }
     const n = Number(entry.value);
@@ -196,14 +243,14 @@ export class MemoryStore implements Store {
   async addToSet(key: string, member: string, ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
     const entry = this.state.live(key);
-    const expiresAt = this.now + ttlMs;
+    const expires = this.clock + ttlMs;
     if (!entry) {
-      this.state.entries.set(key, { kind: 'set', members: new Set([member]), expiresAt });
+      this.state.entries.set(key, { kind: 'set', members: new Set([member]), expires });
       return;
     }
     if (entry.kind !== 'set') throw wrongType(key, 'set');
     entry.members.add(member);
-    entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
+    entry.expires = Math.max(entry.expires, expires);
   }
 
   async removeFromSet(key: string, member: string): Promise<void> {
@@ -224,24 +271,27 @@ export class MemoryStore implements Store {
   async append(key: string, value: string, opts: { ttlMs: number; maxLength: number }): Promise<string> {
     checkTtl(opts.ttlMs);
     if (!Number.isSafeInteger(opts.maxLength) || opts.maxLength < 1) throw new RangeError('maxLength must be a positive integer');
-    let entry = this.state.live(key);
-    if (!entry) {
-      entry = { kind: 'log', entries: [], lastMs: 0, lastSeq: 0, expiresAt: 0 };
-      this.state.entries.set(key, entry);
-    }
-    if (entry.kind !== 'log') throw wrongType(key, 'log');
+    const entry = this.state.live(key);
     // Same id scheme as a Redis stream: `<ms>-<seq>`, strictly increasing even
     // when the clock stands still or steps back.
     const now = this.now;
-    const ms = Math.max(now, entry.lastMs);
-    const seq = ms === entry.lastMs ? entry.lastSeq + 1 : 0;
-    entry.lastMs = ms;
+    const { epoch } = this.state;
+    if (!entry) {
+      const ms = Math.max(now, 0);
+      const seq = ms === 0 ? 1 : 0;
+      this.state.entries.set(key, { kind: 'log', items: [ms - epoch, seq, value], lastMs: ms - epoch, lastSeq: seq, expires: now - epoch + opts.ttlMs });
+      return `${ms}-${seq}`;
+    }
+    if (entry.kind !== 'log') throw wrongType(key, 'log');
+    const lastMs = epoch + entry.lastMs;
+    const ms = Math.max(now, lastMs);
+    const seq = ms === lastMs ? entry.lastSeq + 1 : 0;
+    entry.lastMs = ms - epoch;
     entry.lastSeq = seq;
-    const id = `${ms}-${seq}`;
-    entry.entries.push({ id, value });
-    if (entry.entries.length > opts.maxLength) entry.entries.splice(0, entry.entries.length - opts.maxLength);
-    entry.expiresAt = now + opts.ttlMs;
-    return id;
+    entry.items.push(ms - epoch, seq, value);
+    if (entry.items.length > 3 * opts.maxLength) entry.items.splice(0, entry.items.length - 3 * opts.maxLength);
+    entry.expires = now - epoch + opts.ttlMs;
+    return `${ms}-${seq}`;
   }
 
   async readAfter(key: string, afterId: string | undefined): Promise<Array<{ id: string; value: string }>> {
@@ -249,9 +299,7 @@ export class MemoryStore implements Store {
     const entry = this.state.live(key);
     if (!entry) return [];
     if (entry.kind !== 'log') throw wrongType(key, 'log');
-    if (afterId === undefined) return entry.entries.map(e => ({ ...e }));
-    const after = parseLogId(afterId);
-    return entry.entries.filter(e => compareLogIds(parseLogId(e.id), after) > 0).map(e => ({ ...e }));
+    return this.state.logEntries(entry, afterId === undefined ? undefined : parseLogId(afterId));
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
