@@ -45,14 +45,18 @@ type Entry =
  * the event logs of resumable streams hold every finished request for its
  * retention time (src/store/event-store.ts), tens of thousands of logs under
  * load, and every object they hold is promoted and marked by the old-generation
- * collector until it expires (docs/performance.md). Entries are flat,
- * `[ms, seq, value, ms, seq, value, …]`, with `ms` as an offset from the
- * state's epoch (a small integer, not a boxed double), and ids are formatted
+ * collector until it expires (docs/performance.md). A log of one entry (a
+ * finished request's stream: its response) keeps it in the object itself
+ * (`only`, its id being the last id); longer logs keep their entries flat,
+ * `[ms, seq, value, ms, seq, value, …]`. `ms` is an offset from the state's
+ * epoch (a small integer, not a boxed double), and ids are formatted
  * (`<ms>-<seq>`) when read.
  */
 interface LogEntry {
   kind: 'log';
-  items: Array<number | string>;
+  /** The value of a log's single entry; undefined once it has more (then `items`). */
+  only: string | undefined;
+  items: Array<number | string> | undefined;
   /** The last id's ms (offset from the epoch) and sequence number. */
   lastMs: number;
   lastSeq: number;
@@ -77,7 +81,12 @@ class MemoryState {
   /** A log's entries as `{ id, value }`, those after `after` only when given. */
   logEntries(entry: LogEntry, after?: [number, number]): Array<{ id: string; value: string }> {
     const out: Array<{ id: string; value: string }> = [];
-    const { items } = entry;
+    if (entry.only !== undefined) {
+      const ms = this.epoch + entry.lastMs;
+      if (!after || compareLogIds([ms, entry.lastSeq], after) > 0) out.push({ id: `${ms}-${entry.lastSeq}`, value: entry.only });
+      return out;
+    }
+    const items = entry.items!;
     for (let i = 0; i < items.length; i += 3) {
       const ms = this.epoch + (items[i] as number);
       const seq = items[i + 1] as number;
@@ -279,17 +288,21 @@ export class MemoryStore implements Store {
     if (!entry) {
       const ms = Math.max(now, 0);
       const seq = ms === 0 ? 1 : 0;
-      this.state.entries.set(key, { kind: 'log', items: [ms - epoch, seq, value], lastMs: ms - epoch, lastSeq: seq, expires: now - epoch + opts.ttlMs });
+      this.state.entries.set(key, { kind: 'log', only: value, items: undefined, lastMs: ms - epoch, lastSeq: seq, expires: now - epoch + opts.ttlMs });
       return `${ms}-${seq}`;
     }
     if (entry.kind !== 'log') throw wrongType(key, 'log');
     const lastMs = epoch + entry.lastMs;
     const ms = Math.max(now, lastMs);
     const seq = ms === lastMs ? entry.lastSeq + 1 : 0;
+    let items = entry.items;
+    if (items === undefined) {
+      items = entry.items = [entry.lastMs, entry.lastSeq, entry.only!, ms - epoch, seq, value];
+      entry.only = undefined;
+    } else items.push(ms - epoch, seq, value);
+    if (items.length > 3 * opts.maxLength) items.splice(0, items.length - 3 * opts.maxLength);
     entry.lastMs = ms - epoch;
     entry.lastSeq = seq;
-    entry.items.push(ms - epoch, seq, value);
-    if (entry.items.length > 3 * opts.maxLength) entry.items.splice(0, entry.items.length - 3 * opts.maxLength);
     entry.expires = now - epoch + opts.ttlMs;
     return `${ms}-${seq}`;
   }
