@@ -77,14 +77,15 @@ export class CatalogueServer extends McpServer {
   /** Which registries are still the shared ones (a bit per REGISTRIES index). */
   private sharedBits = 0;
 
-  adopt(shared: SharedRegistries): void {
+  /** Serves `shared`; `completions: false` leaves out the completion handler (an instance that serves one tools/call). */
+  adopt(shared: SharedRegistries, options: { completions?: boolean } = {}): void {
     const self = internals(this);
     REGISTRIES.forEach((name, i) => {
       self[name] = shared.registries[name];
       this.sharedBits |= 1 << i;
     });
     self._toolInputSchemaJson = shared.toolInputSchemaJson;
-    if (shared.completions) self.setCompletionRequestHandler();
+    if (shared.completions && options.completions !== false) self.setCompletionRequestHandler();
   }
 
   /** Is `name`'s registry still the shared one? (tests) */

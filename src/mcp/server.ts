@@ -80,35 +80,42 @@ export interface BuildContext {
 }
 
 export function buildMcpServer(services: FeatureServices, ctx: BuildContext): McpServer {
-  const server = createServer(services, { privateLists: !isEmptyCatalogue(ctx.callerCatalogue) });
   const shared = sharedCatalogue(services, ctx.era);
-  server.adopt(shared.registries);
   // A 2026-07-28 tools/call naming a catalogue tool needs nothing of its own
-  // but the Tasks guard: it only ever reaches that tool (see `callsSharedTool`).
+  // but the Tasks guard: it only ever reaches that tool (see `callsSharedTool`),
+  // so its instance is built with the tools and logging capabilities alone
+  // (no resources, prompts or completion handlers to install and throw away).
   if (ctx.era === 'modern' && callsSharedTool(ctx.requestInfo, shared)) {
+    const server = createServer(services, 'call');
+    server.adopt(shared.registries, { completions: false });
     if (services.tasks) guardTaskTools(server, services.tasks);
     return server;
   }
+  const server = createServer(services, isEmptyCatalogue(ctx.callerCatalogue) ? 'public' : 'private');
+  server.adopt(shared.registries);
   attachInstance(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session, callerCatalogue: ctx.callerCatalogue }, services, shared);
   return server;
 }
 
-function createServer(services: FeatureServices, options: { privateLists?: boolean } = {}): CatalogueServer {
-  return new CatalogueServer(serverInfoOf(services), serverOptionsOf(services, options.privateLists === true));
+function createServer(services: FeatureServices, variant: ServerVariant = 'public'): CatalogueServer {
+  return new CatalogueServer(serverInfoOf(services), serverOptionsOf(services, variant));
 }
+
+/** Lists shared by every caller (`public`) or varying by caller (`private`); `call`: a 2026-07-28 tools/call. */
+type ServerVariant = 'public' | 'private' | 'call';
 
 type ServerOptions = NonNullable<ConstructorParameters<typeof McpServer>[1]>;
 
 /**
  * The options every instance is built with, built once per services object
- * (the SDK copies what it changes): two variants, lists shared or private.
+ * (the SDK copies what it changes), in three variants (`ServerVariant`).
  * One JSON Schema validator serves every instance: the SDK's default is one
  * per instance, which builds its own Ajv engines (and compiles its own
  * schemas) the first time an instance validates an elicitation answer.
  */
-const serverOptions = new WeakMap<FeatureServices, Record<'public' | 'private', ServerOptions>>();
+const serverOptions = new WeakMap<FeatureServices, Record<ServerVariant, ServerOptions>>();
 
-function serverOptionsOf(services: FeatureServices, privateLists: boolean): ServerOptions {
+function serverOptionsOf(services: FeatureServices, variant: ServerVariant): ServerOptions {
   let variants = serverOptions.get(services);
   if (!variants) {
     const jsonSchemaValidator = new AjvJsonSchemaValidator();
@@ -138,9 +145,10 @@ function serverOptionsOf(services: FeatureServices, privateLists: boolean): Serv
       // Several registrations in one tick (a catalogue change) make one notification.
       debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']
     });
-    serverOptions.set(services, (variants = { public: build('public'), private: build('private') }));
+    const call: ServerOptions = { ...build('public'), capabilities: { tools: { listChanged: true }, logging: {} } };
+    serverOptions.set(services, (variants = { public: build('public'), private: build('private'), call }));
   }
-  return privateLists ? variants.private : variants.public;
+  return variants[variant];
 }
 
 // ---------------------------------------------------------------- the shared catalogue
