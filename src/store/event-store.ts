@@ -98,6 +98,8 @@ export class StoreEventStore implements EventStore {
    * priming id resumes them (see `storeEvent`).
    */
   private readonly pending = new Map<string, number>();
+  /** `streamLogKey(sessionId, '')`: a stream's log key is this and the stream id. */
+  private readonly keyPrefix: string;
 
   constructor(
     private readonly store: Store,
@@ -107,6 +109,20 @@ export class StoreEventStore implements EventStore {
     this.ttlMs = options.ttlMs ?? 60 * 60 * 1000;
     this.maxLength = options.maxLength ?? 1000;
     this.completedTtlMs = Math.min(this.ttlMs, options.completedTtlMs ?? 10_000);
+    this.keyPrefix = streamLogKey(sessionId, '');
+  }
+
+  /**
+   * `streamLogKey(sessionId, streamId)` as one flat string. A memory store
+   * keeps the key of every finished request's log for its retention time,
+   * and the SDK's stream ids (`crypto.randomUUID()`) are V8 cons strings of
+   * about twenty pieces: a template literal would keep that tree alive in
+   * the key, ten times the key's own size (a heap profile showed the stream
+   * ids as the largest retained allocation under load). `join` copies the
+   * characters into one sequential string.
+   */
+  private logKey(streamId: StreamId): string {
+    return [this.keyPrefix, streamId].join('');
   }
 
   storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
@@ -142,7 +158,7 @@ export class StoreEventStore implements EventStore {
     // The append sets the log's TTL: the long one while a request is in
     // flight (or on the standalone stream), the short one once the response is in.
     const completed = streamId !== STANDALONE_STREAM && isResponse(message);
-    const logId = await this.store.append(streamLogKey(this.sessionId, streamId), JSON.stringify(message), {
+    const logId = await this.store.append(this.logKey(streamId), JSON.stringify(message), {
       ttlMs: completed ? this.completedTtlMs : this.ttlMs,
       maxLength: this.maxLength
     });
