@@ -19,6 +19,7 @@
  * ALLOC_SITES=<dir>: also where the bytes are allocated (V8's sampling heap
  * profiler over the measured window): a `.heapprofile` per server and path
  * in <dir>, and the top sites printed, as KiB per request.
+ * Also run by `npm run bench` (scenario `alloc`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

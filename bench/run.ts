@@ -16,6 +16,8 @@
  *        BENCH_PREDECESSOR_URL, another running MCP server's beside ours (see PREDECESSOR)
  *   8    (`scale`) two instances on one Redis behind a round-robin balancer
  *        (bench/load-balancer.ts), next to one instance behind the same balancer
+ *   9    (`alloc`) bytes allocated per request, ours and the plain floor, both
+ *        paths (bench/alloc.ts): a count the machine's load does not move
  *
  * Environment: BENCH_DURATION (seconds per load run, default 10),
  * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated scenario keys),
@@ -41,6 +43,7 @@ import { createClient } from 'redis';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { startTestRedis } from '../test/helpers/redis-server.js';
+import { allocationFigures } from './alloc.js';
 import { compileForBench, floorEntry, loadBalancerEntry, OURS_ENTRY, OURS_WITH_GC_PROBE, plainFloorEntry } from './compiled.js';
 import { closeSession, echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
@@ -721,6 +724,21 @@ async function main(): Promise<void> {
     console.log(`  new sessions per second (initialize, initialized, call, DELETE; 8 workers): ${figures.sessions_per_second.toFixed(1)}`);
     figures.oauth_flows_per_second = await oauthFlowsPerSecond(ours.url);
     console.log(`  complete OAuth flows per second (register, authorize, consent, IdP, token; 4 workers): ${figures.oauth_flows_per_second.toFixed(1)}`);
+  }
+
+  if (want('alloc')) {
+    console.log('Bytes allocated per request (bench/alloc.ts: V8 heap figures around every collection, after a warm-up)');
+    const a = await allocationFigures();
+    for (const path of ['session', 'stateless'] as const) {
+      const ours = a[`ours_${path}`]!;
+      const plain = a[`plain_${path}`]!;
+      figures[`alloc_${path}_bytes_per_request`] = ours.bytesPerRequest;
+      figures[`alloc_${path}_plain_floor_bytes_per_request`] = plain.bytesPerRequest;
+      figures[`alloc_${path}_gcs_per_1000`] = ours.collectionsPerThousand;
+      figures[`alloc_${path}_plain_floor_gcs_per_1000`] = plain.collectionsPerThousand;
+      const label = path === 'session' ? '2025 session' : '2026-07-28 stateless';
+      check(`${label}: bytes allocated per request vs the plain floor`, ours.bytesPerRequest, plain.bytesPerRequest, 'B', ours.bytesPerRequest / plain.bytesPerRequest, 'report', undefined);
+    }
   }
 
   if (want('memory')) {
