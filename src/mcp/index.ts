@@ -213,7 +213,12 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
       }
     : (ctx: BuildContext) => buildMcpServer(services, ctx);
 
-  const sdkModern = createMcpHandler(async ctx => build({ era: ctx.era, authInfo: ctx.authInfo, requestInfo: ctx.requestInfo, callerCatalogue: await prefetchCatalogue(clientTesting, ctx.requestInfo, ctx.authInfo) }), {
+  // Synchronous unless the request can see the caller's own catalogue (client testing), which is read first.
+  const sdkModern = createMcpHandler(ctx => {
+    const catalogue = prefetchCatalogue(clientTesting, ctx.requestInfo, ctx.authInfo);
+    const context: BuildContext = { era: ctx.era, authInfo: ctx.authInfo, requestInfo: ctx.requestInfo };
+    return catalogue ? catalogue.then(callerCatalogue => build({ ...context, callerCatalogue })) : build(context);
+  }, {
     // Legacy traffic never reaches this handler: ./http/streamable.ts routes
     // it to sessions first.
     legacy: 'reject',

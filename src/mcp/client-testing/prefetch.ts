@@ -18,7 +18,12 @@ const LISTS = new Set(['tools/list', 'prompts/list', 'resources/list']);
 const NAMED = new Set(['tools/call', 'prompts/get', 'resources/read']);
 const OWS = /^[ \t]+|[ \t]+$/g;
 
-export async function prefetchCatalogue(bench: ClientTestingServices | undefined, request: Request | undefined, authInfo: AuthInfo | undefined): Promise<CatalogueState | undefined> {
+/**
+ * The caller's catalogue when `request` can see it, else undefined at once
+ * (no promise: most requests, a tools/call of a catalogue tool among them,
+ * build their server synchronously).
+ */
+export function prefetchCatalogue(bench: ClientTestingServices | undefined, request: Request | undefined, authInfo: AuthInfo | undefined): Promise<CatalogueState | undefined> | undefined {
   if (!bench || !request) return undefined;
   const method = request.headers.get('mcp-method')?.replace(OWS, '');
   if (!method) return undefined;
@@ -27,8 +32,12 @@ export async function prefetchCatalogue(bench: ClientTestingServices | undefined
     const name = request.headers.get('mcp-name')?.replace(OWS, '') ?? '';
     if (!name.startsWith(DYNAMIC_PREFIX) && !name.startsWith(GENERATED_PREFIX) && !name.startsWith(DYNAMIC_RESOURCE_PREFIX)) return undefined;
   }
+  return readCatalogue(bench, subjectOf(authInfo) ?? '');
+}
+
+async function readCatalogue(bench: ClientTestingServices, subject: string): Promise<CatalogueState | undefined> {
   try {
-    return await bench.catalogue.get(subjectOf(authInfo) ?? '');
+    return await bench.catalogue.get(subject);
   } catch (err) {
     if (!isStoreUnavailable(err)) throw err;
     bench.logger.debug({ err }, 'client testing: storage unreachable; serving without the caller catalogue');

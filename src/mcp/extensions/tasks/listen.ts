@@ -91,9 +91,14 @@ export function withTaskNotifications(handler: McpHttpHandler, options: TaskList
   /** Streams held open for tasks only: their graceful end. */
   const held = new Set<() => void>();
 
-  const fetch: McpHttpHandler['fetch'] = async (request, requestOptions) => {
+  // Not async itself: every other request passes straight through, without
+  // a promise and frame of its own (bench/alloc.ts showed them per request).
+  const fetch: McpHttpHandler['fetch'] = (request, requestOptions) => {
     const message = asTaskListen(requestOptions?.parsedBody);
-    if (!message) return handler.fetch(request, requestOptions);
+    return message ? followTasks(request, requestOptions, message) : handler.fetch(request, requestOptions);
+  };
+
+  const followTasks = async (request: Request, requestOptions: Parameters<McpHttpHandler['fetch']>[1], message: NonNullable<ReturnType<typeof asTaskListen>>): Promise<Response> => {
 
     // 1. the ids and the capability
     const wanted = message.params.notifications.taskIds;
