@@ -26,7 +26,9 @@ export function mcpCors(): RequestHandler {
   // answered by the CORS handler, as before.
   return (req, res, next) => {
     if (req.headers.origin !== undefined || req.method === 'OPTIONS') return handler(req, res, next);
-    res.vary('Origin');
+    // Nothing set Vary yet (the usual case): set it without `vary`'s parsing and merging.
+    if (res.getHeader('Vary') === undefined) res.setHeader('Vary', 'Origin');
+    else res.vary('Origin');
     next();
   };
 }

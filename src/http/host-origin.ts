@@ -57,12 +57,16 @@ export function createHostOriginPolicy(options: HostOriginOptions): HostOriginPo
   const origins = new Set((options.allowedOrigins ?? []).map(o => o.replace(/\/+$/, '').toLowerCase()));
   origins.add(base.origin.toLowerCase());
 
+  // The last Host value allowed: nearly every request carries the same one, and the answer depends on nothing else.
+  let lastAllowed: string | undefined;
   const isAllowedHost = (host: string | undefined): boolean => {
     if (!host) return false;
+    if (host === lastAllowed) return true;
     const parsed = splitHost(host);
     if (!parsed) return false;
-    if (anyPort.has(parsed.hostname)) return true;
-    return exact.has(parsed.port ? `${parsed.hostname}:${parsed.port}` : parsed.hostname);
+    const allowed = anyPort.has(parsed.hostname) || exact.has(parsed.port ? `${parsed.hostname}:${parsed.port}` : parsed.hostname);
+    if (allowed) lastAllowed = host;
+    return allowed;
   };
 
   const isAllowedOrigin = (origin: string | undefined): boolean => {
