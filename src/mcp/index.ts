@@ -51,7 +51,7 @@ import { createStreamableEndpoint, type ConnectableServer } from './http/streama
 import type { ReferenceSkills } from './extensions/skills/index.js';
 import { TaskRuntime, taskLimitsFrom, withTaskNotifications } from './extensions/tasks/index.js';
 import { createStateCodec } from './request-state.js';
-import { buildMcpServer, SERVER_INFO, type BuildContext, type FeatureServices } from './server.js';
+import { buildMcpServer, prepareCatalogues, SERVER_INFO, type BuildContext, type FeatureServices } from './server.js';
 import { serveIcon, serverIconUrls } from './icons.js';
 import { traceMcpRequests } from '../observability/mcp-spans.js';
 import type { Tracing } from '../observability/tracing.js';
@@ -203,6 +203,7 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
     serverIcons: serverIconUrls(config.baseUri),
     clientTesting
   };
+  prepareCatalogues(services);
   const tracing = options.tracing;
   // With tracing off nothing is wrapped: the hot path stays as it is.
   const build = tracing?.enabled

@@ -183,6 +183,12 @@ function sharedCatalogue(services: FeatureServices, era: Era): SharedCatalogue {
   return catalogue;
 }
 
+/** Builds both eras' catalogues now (at start-up), so that no client's first request waits for one. */
+export function prepareCatalogues(services: FeatureServices): void {
+  sharedCatalogue(services, 'legacy');
+  sharedCatalogue(services, 'modern');
+}
+
 function registerCatalogue(server: McpServer, env: FeatureEnv, extensions: McpExtensions, directory: ResourceDirectory): void {
   registerTools(server, env);
   registerInteractiveTools(server, env);
