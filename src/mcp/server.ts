@@ -25,7 +25,7 @@ import { registerSkillManifests, attachSkills, type ReferenceSkills } from './ex
 import { attachClientTesting, INSTRUCTIONS_MARKER, isEmptyCatalogue, registerClientTesting, type CatalogueState } from './client-testing/index.js';
 import type { Icon } from './client-testing/media.js';
 import { INLINE_SERVER_ICONS } from './icons.js';
-import { attachTasks, guardTaskTools, registerTaskTools, type TaskRuntime } from './extensions/tasks/index.js';
+import { attachTasks, guardTaskTools, registerTaskTools, TASK_TOOLS, type TaskRuntime } from './extensions/tasks/index.js';
 
 export const SERVER_INFO = {
   name: 'mcp-feature-reference-server',
@@ -72,7 +72,7 @@ export interface BuildContext {
   /**
    * 2026-07-28 only: the HTTP request this per-request instance will serve
    * (`createMcpHandler`'s `requestInfo`). When it is a `tools/call` naming a
-   * catalogue tool, the instance gets no wiring of its own (see `callsSharedTool`).
+   * catalogue tool, the instance gets no wiring of its own (see `sharedToolCalled`).
    */
   requestInfo?: Request;
   /** 2026-07-28 only: the caller's dynamic catalogue, read before the build when the request can see it (client-testing `prefetchCatalogue`). */
@@ -82,13 +82,15 @@ export interface BuildContext {
 export function buildMcpServer(services: FeatureServices, ctx: BuildContext): McpServer {
   const shared = sharedCatalogue(services, ctx.era);
   // A 2026-07-28 tools/call naming a catalogue tool needs nothing of its own
-  // but the Tasks guard: it only ever reaches that tool (see `callsSharedTool`),
+  // but the Tasks guard: it only ever reaches that tool (see `sharedToolCalled`),
   // so its instance is built with the tools and logging capabilities alone
   // (no resources, prompts or completion handlers to install and throw away).
-  if (ctx.era === 'modern' && callsSharedTool(ctx.requestInfo, shared)) {
+  const called = ctx.era === 'modern' ? sharedToolCalled(ctx.requestInfo, shared) : undefined;
+  if (called !== undefined) {
     const server = createServer(services, 'call');
     server.adopt(shared.registries, { completions: false });
-    if (services.tasks) guardTaskTools(server, services.tasks);
+    // The guard acts on task-running tools only (-32021, the task limits).
+    if (services.tasks && TASK_TOOLS.has(called)) guardTaskTools(server, services.tasks);
     return server;
   }
   const server = createServer(services, isEmptyCatalogue(ctx.callerCatalogue) ? 'public' : 'private');
@@ -227,13 +229,13 @@ function attachInstance(server: CatalogueServer, env: FeatureEnv, extensions: Mc
 
 const OWS = /^[ \t]+|[ \t]+$/g;
 
-/** Does this 2026-07-28 request, by its (SDK-validated) headers, call a tool of the shared catalogue? */
-function callsSharedTool(request: Request | undefined, shared: SharedCatalogue): boolean {
-  if (!request) return false;
+/** The tool of the shared catalogue this 2026-07-28 request calls, by its (SDK-validated) headers; else undefined. */
+function sharedToolCalled(request: Request | undefined, shared: SharedCatalogue): string | undefined {
+  if (!request) return undefined;
   const method = request.headers.get('mcp-method');
-  if (method === null || method.replace(OWS, '') !== 'tools/call') return false;
+  if (method === null || method.replace(OWS, '') !== 'tools/call') return undefined;
   const name = request.headers.get('mcp-name')?.replace(OWS, '');
-  return !!name && Object.hasOwn(shared.registries.registries._registeredTools, name);
+  return name && Object.hasOwn(shared.registries.registries._registeredTools, name) ? name : undefined;
 }
 
 export type { LiveSession, ServerStats, SessionFeatureState };

@@ -27,7 +27,7 @@ import type { Store } from '../../../store/store.js';
 import { DEFAULT_TASK_LIMITS, TaskRuntime, type TaskLimits } from './runtime.js';
 import { TASKS_EXTENSION_ID, guardTaskTools, missingTasksCapability, ownerOf, tasksNegotiated, type TasksEra } from './tools.js';
 
-export { TASKS_EXTENSION_ID, TASK_ONLY_TOOLS, guardTaskTools, registerTaskTools } from './tools.js';
+export { TASKS_EXTENSION_ID, TASK_ONLY_TOOLS, TASK_TOOLS, guardTaskTools, registerTaskTools } from './tools.js';
 export { DEFAULT_TASK_LIMITS, TASK_LIMIT_ERROR, TaskRuntime, taskLimitsFrom, type AbandonReason, type TaskLimits, type TaskView } from './runtime.js';
 export { withTaskNotifications, type TaskListenHandler } from './listen.js';
 
