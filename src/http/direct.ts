@@ -93,15 +93,29 @@ export function createDirectRoute(app: Express, route: DirectRoute, before: read
  * (the direct route's dispatch was 2% of the busy time in a profile of the
  * 2025 session path, docs/performance.md). Setting the prototype an object
  * already has is free, so the app's own `setPrototypeOf` becomes a no-op.
+ *
+ * They are subclasses (`class … extends`), and the app's prototypes become
+ * the subclasses' prototypes (`app.request` / `app.response` are replaced by
+ * them, with the same `app` property and the same Express prototype behind
+ * them). A plain function constructor calling `IncomingMessage.call(this)`
+ * gave the same prototypes, but V8 sizes such instances for the function's
+ * own (no) properties: the ~40 that Node sets went to a separate property
+ * store, copied each time it grew, about 6 KB of allocation per request
+ * (`ServerResponse`, `writeHead`, `IncomingMessage` in an allocation profile)
+ * that the plain floor's objects do not make. A subclass is laid out like
+ * Node's own objects. Call before anything is mounted on the app.
  */
 export function expressNodeClasses(app: Express): { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
-  function AppRequest(this: IncomingMessage, socket: Socket) {
-    IncomingMessage.call(this, socket);
-  }
-  AppRequest.prototype = app.request;
-  function AppResponse(this: ServerResponse, req: IncomingMessage, options?: unknown) {
-    (ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options?: unknown) => void).call(this, req, options);
-  }
-  AppResponse.prototype = app.response;
-  return { IncomingMessage: AppRequest as unknown as typeof IncomingMessage, ServerResponse: AppResponse as unknown as typeof ServerResponse };
+  class AppRequest extends IncomingMessage {}
+  class AppResponse extends ServerResponse {}
+  app.request = adoptPrototype(AppRequest.prototype, app.request) as Express['request'];
+  app.response = adoptPrototype(AppResponse.prototype, app.response) as Express['response'];
+  return { IncomingMessage: AppRequest, ServerResponse: AppResponse as typeof ServerResponse };
+}
+
+/** Makes `target` what `appPrototype` is (its own properties, its prototype) and returns it. */
+function adoptPrototype(target: object, appPrototype: object): object {
+  for (const key of Reflect.ownKeys(appPrototype)) Object.defineProperty(target, key, Object.getOwnPropertyDescriptor(appPrototype, key)!);
+  Object.setPrototypeOf(target, Object.getPrototypeOf(appPrototype));
+  return target;
 }
