@@ -376,6 +376,9 @@ function measureMemory(child: ChildProcess): Promise<MemoryReading> {
   });
 }
 
+/** Create/delete cycles of 1,000 idle sessions in the memory scenario (`BENCH_MEMORY_CYCLES`, 3): more tell a leak (growth every cycle) from a warm-up (growth once). */
+const MEMORY_CYCLES = Number(process.env.BENCH_MEMORY_CYCLES ?? 3);
+
 interface IdleSessionMemory {
   baseline: MemoryReading;
   loaded: MemoryReading;
@@ -388,7 +391,7 @@ interface IdleSessionMemory {
  * create/delete cycles to warm the process (one-time allocations do not count
  * against sessions), a baseline reading, 1,000 idle 2025-era sessions
  * (initialize + initialized, then nothing; 20 at a time) and a reading, then
- * DELETE them; three create/delete cycles of 1,000, a reading after each
+ * DELETE them; `MEMORY_CYCLES` create/delete cycles of 1,000, a reading after each
  * deletion: a leak shows as growth from cycle to cycle. `settleMs` is waited
  * before each reading (a server that finishes a session asynchronously after
  * answering DELETE, or sets it up after answering initialize) and after it:
@@ -408,7 +411,7 @@ async function idleSessionCycles(mcpUrl: string, token: string | undefined, meas
   const baseline = await read();
   let loaded = baseline;
   const after: MemoryReading[] = [];
-  for (let cycle = 0; cycle < 3; cycle++) {
+  for (let cycle = 0; cycle < MEMORY_CYCLES; cycle++) {
     const ids: string[] = [];
     for (let i = 0; i < 1000; i += 20) ids.push(...(await Promise.all(Array.from({ length: 20 }, () => openSession(mcpUrl, token)))));
     if (cycle === 0) loaded = await read();
@@ -756,7 +759,7 @@ async function main(): Promise<void> {
     });
     console.log(`  RSS: baseline ${m.baseline.rssKiB} KiB, with 1,000 idle sessions ${m.loaded.rssKiB} KiB (${(figures.idle_session_bytes / 1024).toFixed(1)} KiB per session)`);
     console.log(`  heap in use: baseline ${m.baseline.heapUsedKiB} KiB, with 1,000 idle sessions ${m.loaded.heapUsedKiB} KiB (${(figures.idle_session_heap_bytes / 1024).toFixed(1)} KiB per session)`);
-    console.log(`  after deleting them, three create/delete cycles: RSS ${m.after.map(r => r.rssKiB).join(' / ')} KiB, heap in use ${m.after.map(r => r.heapUsedKiB).join(' / ')} KiB`);
+    console.log(`  after deleting them, ${MEMORY_CYCLES} create/delete cycles: RSS ${m.after.map(r => r.rssKiB).join(' / ')} KiB, heap in use ${m.after.map(r => r.heapUsedKiB).join(' / ')} KiB`);
     if (PREDECESSOR) {
       const p = await predecessorIdleSessionMemory(PREDECESSOR);
       predecessorMemory = p;
@@ -773,7 +776,7 @@ async function main(): Promise<void> {
       }
       const kib = (x: number) => (Number.isFinite(x) ? `${(x / 1024).toFixed(1)} KiB` : 'not measured');
       const series = (k: keyof MemoryReading) => [p.baseline, p.loaded, ...p.after].map(r => r[k] ?? NaN).join(' / ');
-      console.log(`  ${PREDECESSOR.url}, the same protocol (each reading ${PREDECESSOR_SETTLE_MS} ms after the last request, and as long before the next; baseline / 1,000 idle sessions / after each of three create/delete cycles):`);
+      console.log(`  ${PREDECESSOR.url}, the same protocol (each reading ${PREDECESSOR_SETTLE_MS} ms after the last request, and as long before the next; baseline / 1,000 idle sessions / after each of ${MEMORY_CYCLES} create/delete cycles):`);
       console.log(`    RSS ${series('rssKiB')} KiB${PREDECESSOR.probeFile ? ' (after full GCs)' : ' (no GC before reading)'}: ${kib(rssBytes)} per session (ours ${kib(figures.idle_session_bytes)})`);
       console.log(`    heap in use ${series('heapUsedKiB')} KiB: ${kib(heapBytes)} per session (ours ${kib(figures.idle_session_heap_bytes)})`);
       if (PREDECESSOR.redisUrl) {

@@ -59,7 +59,7 @@ export function parseEventId(eventId: string): { streamId: string; logId: string
 }
 
 /** The SDK's name for a session's standalone GET stream (server-initiated messages, never responses). */
-const STANDALONE_STREAM = '_GET_stream';
+export const STANDALONE_STREAM = '_GET_stream';
 
 /**
  * A JSON-RPC response (result or error): the last event of the request stream

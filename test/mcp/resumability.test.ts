@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { streamLogKey } from '../../src/store/event-store.js';
 import { startMcpApp, type McpTestApp } from './helpers/app.js';
-import { ACCEPT, LEGACY, openLegacySession, parseSse, type SseEvent } from './helpers/http.js';
+import { ACCEPT, LEGACY, openLegacySession, parseSse, SseStream, type SseEvent } from './helpers/http.js';
 
 /** Reads SSE events from a GET until `done` says stop (or timeout). */
 async function readStream(url: string, headers: Record<string, string>, done: (events: SseEvent[]) => boolean, timeoutMs = 5000) {
@@ -80,5 +81,34 @@ describe('resumable streams', () => {
       800
     );
     assert.equal(replay.events.some(e => e.data.includes('"id":43')), false);
+  });
+});
+
+describe('the standalone GET stream\'s log', () => {
+  let app: McpTestApp;
+  before(async () => {
+    // The periodic log message goes to every 2025-era session, on its standalone stream.
+    app = await startMcpApp({ timing: { logIntervalMs: 50 } });
+  });
+  after(() => app.close());
+
+  it('is written only for a session whose client opened that stream (nobody can resume the others)', async () => {
+    const idle = await openLegacySession(app.mcpUrl, 'Bearer test:alice');
+    const listening = await openLegacySession(app.mcpUrl, 'Bearer test:alice');
+    const stream = new SseStream(app.mcpUrl, {
+      headers: { authorization: 'Bearer test:alice', accept: 'text/event-stream', 'mcp-session-id': listening.sessionId, 'mcp-protocol-version': LEGACY }
+    });
+    try {
+      // The timer sends to the sessions in the order they were created: by the time the
+      // listening one's message arrives, the idle one's has been handed to its event store.
+      const received = await stream.waitFor(s => s.events.find(e => e.data.includes('notifications/message')));
+      assert.equal(stream.status, 200);
+      const logged = await app.store.readAfter(streamLogKey(listening.sessionId, '_GET_stream'), undefined);
+      assert.ok(logged.some(e => received.id === `_GET_stream::${e.id}`), 'the open stream is logged, under the id the client received');
+      assert.deepEqual(await app.store.readAfter(streamLogKey(idle.sessionId, '_GET_stream'), undefined), [], 'no log for a session without a GET stream');
+      assert.equal(await app.store.ttl(streamLogKey(idle.sessionId, '_GET_stream')), undefined);
+    } finally {
+      stream.close();
+    }
   });
 });

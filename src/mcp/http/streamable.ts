@@ -40,7 +40,7 @@ import { subjectOf } from '../features/env.js';
 import { listenCaller, type ListenRegistry } from '../events.js';
 import type { BuildContext } from '../server.js';
 import { admitSession, admitStream, type Quotas } from './admission.js';
-import { createStoreEventStore } from './event-store.js';
+import { createStoreEventStore, type SessionEventStore } from './event-store.js';
 import type { HttpFaultHook } from './fault-hook.js';
 import type { Forwarder } from './forward.js';
 import type { SessionKind, SessionRegistry, SessionServer } from './sessions.js';
@@ -151,6 +151,7 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
   const { registry, logger } = options;
   const route = createSessionRouter({ registry, forwarder: options.forwarder, logger });
   const transports = new Map<string, NodeStreamableHTTPServerTransport>();
+  const eventStores = new Map<string, SessionEventStore>();
   const modernNode = toNodeHandler(options.modern, {
     maxRequestBodySize: options.maxBodyBytes,
     onerror: err => logger.error({ err }, 'modern MCP handler failed')
@@ -217,6 +218,7 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
       maxRequestBodySize: options.maxBodyBytes,
       onsessioninitialized: id => {
         transports.set(id, transport);
+        eventStores.set(id, eventStore);
         registry.add({ id, kind: 'streamable', owner, server, state, close: () => transport.close() });
         logger.info({ sessionId: id }, 'session created');
       }
@@ -224,6 +226,7 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
     transport.onclose = () => {
       release();
       transports.delete(sessionId);
+      eventStores.delete(sessionId);
       registry.remove(sessionId);
       // The session is over: its stream logs can no longer be resumed.
       void eventStore.clear();
@@ -248,6 +251,8 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
     // Resuming needs the event log: answer 503 now rather than a 500 from the replay.
     if (req.method === 'GET' && header(req, 'last-event-id')) await options.store.ping();
     if (req.method === 'GET' && !admitStream(options.quotas, req, res, req.log ?? logger)) return;
+    // The standalone stream is logged from its first GET on (./event-store.ts).
+    if (req.method === 'GET') eventStores.get(id)?.onGet(header(req, 'last-event-id'));
     if (req.method === 'POST' && (await options.faults?.intercept(req, res, { transport: 'session', expire: () => transport.close() }))) return;
     await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, body);
   };
