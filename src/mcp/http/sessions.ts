@@ -127,6 +127,11 @@ export class SessionRegistry<S extends SessionServer = McpServer> {
     return full;
   }
 
+  /** Whether this instance holds session `id` (owned by anyone): `locate` answers from `lookup` then. */
+  holds(id: string): boolean {
+    return this.sessions.has(id);
+  }
+
   /**
    * The session for `id` if this instance holds it and `subject` owns it.
    * Unknown and foreign sessions are indistinguishable to the caller.

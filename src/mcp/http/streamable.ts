@@ -245,7 +245,7 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
   }
 
   /** Hands the request to the local transport of session `id`. */
-  const serveLocal = (req: AuthedRequest, res: Response, body?: unknown) => async (id: string) => {
+  async function serveLocal(req: AuthedRequest, res: Response, id: string, body?: unknown): Promise<void> {
     const transport = transports.get(id);
     if (!transport) return sessionNotFound(res);
     // Resuming needs the event log: answer 503 now rather than a 500 from the replay.
@@ -255,7 +255,7 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
     if (req.method === 'GET') eventStores.get(id)?.onGet(header(req, 'last-event-id'));
     if (req.method === 'POST' && (await options.faults?.intercept(req, res, { transport: 'session', expire: () => transport.close() }))) return;
     await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, body);
-  };
+  }
 
   const post = guard(async (req, res) => {
     const inbound = classifyInboundRequest({
@@ -268,7 +268,14 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
     if (inbound.kind !== 'legacy') return serveModern(req, res);
 
     const sessionId = header(req, 'mcp-session-id');
-    if (sessionId) return route(req, res, sessionId, 'streamable', serveLocal(req, res, req.body), req.body);
+    if (sessionId) {
+      // Held here, as nearly every request of a session is: served without the routing step (no store, no async frames).
+      if (registry.holds(sessionId)) {
+        const record = registry.lookup(sessionId, subjectOfRequest(req), 'streamable');
+        return record ? serveLocal(req, res, record.id, req.body) : sessionNotFound(res);
+      }
+      return route(req, res, sessionId, 'streamable', id => serveLocal(req, res, id, req.body), req.body);
+    }
     const body = req.body as unknown;
     if (isInitializeRequest(body) || (Array.isArray(body) && body.some(m => isInitializeRequest(m)))) return createSession(req, res);
     sendJsonRpcError(res, 400, JSONRPC_SERVER_ERROR, 'Bad Request: Mcp-Session-Id header is required');
@@ -283,7 +290,7 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
       sendJsonRpcError(res, 405, JSONRPC_SERVER_ERROR, 'Method not allowed without an Mcp-Session-Id');
       return;
     }
-    await route(req, res, header(req, 'mcp-session-id'), 'streamable', serveLocal(req, res));
+    await route(req, res, header(req, 'mcp-session-id'), 'streamable', id => serveLocal(req, res, id));
   });
 
   return {
