@@ -66,6 +66,7 @@ export function createWireFaults(bench: ClientTestingServices, serverInfo: Recor
   const { limits, logger } = bench;
 
   return {
+    wants: req => wireFaultCall(req.body) !== undefined,
     async intercept(req: Request & { auth?: AuthInfo }, res: Response, channel: FaultChannel): Promise<boolean> {
       const call = wireFaultCall(req.body);
       if (!call || !applies(call, channel)) return false;

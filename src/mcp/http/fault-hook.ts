@@ -32,6 +32,12 @@ export type FaultChannel =
     };
 
 export interface HttpFaultHook {
+  /**
+   * Whether the hook wants a look at this request (a call of the bench's
+   * `fault` tool asking for a wire-level fault): synchronous and cheap, so
+   * that every other request passes without a promise or a channel object.
+   */
+  wants(req: Request): boolean;
   /** Resolves true when it answered the request itself (a fault was injected), false to serve it normally. */
   intercept(req: Request & { auth?: AuthInfo }, res: Response, channel: FaultChannel): Promise<boolean>;
 }

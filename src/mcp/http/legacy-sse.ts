@@ -167,7 +167,7 @@ export function createLegacySseEndpoints<S extends ConnectableServer>(options: L
       return sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, 'Invalid Request: not a JSON-RPC message');
     }
     if (messages.length === 0) return sendJsonRpcError(res, 400, JSONRPC_INVALID_REQUEST, 'Invalid Request: empty batch');
-    if (await options.faults?.intercept(req, res, { transport: 'legacy-sse', stream: transport })) return;
+    if (options.faults?.wants(req) && (await options.faults.intercept(req, res, { transport: 'legacy-sse', stream: transport }))) return;
     res.status(202).type('text/plain').send('Accepted');
     // The POST's headers, as the SDK's own transports hand them to handlers (`ctx.http.req`).
     const request = new globalThis.Request(new URL(req.originalUrl ?? req.url, 'http://localhost'), { method: 'POST', headers: webHeaders(req) });

@@ -185,7 +185,7 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
       // The stream subscribes to the event bus as this caller (per-caller events, ../events.ts).
       return listenCaller.run(subjectOfRequest(req), () => modernNode(req, res, req.body));
     }
-    if (await options.faults?.intercept(req, res, { transport: 'modern' })) return;
+    if (options.faults?.wants(req) && (await options.faults.intercept(req, res, { transport: 'modern' }))) return;
     await modernNode(req, res, req.body);
   }
 
@@ -253,7 +253,7 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
     if (req.method === 'GET' && !admitStream(options.quotas, req, res, req.log ?? logger)) return;
     // The standalone stream is logged from its first GET on (./event-store.ts).
     if (req.method === 'GET') eventStores.get(id)?.onGet(header(req, 'last-event-id'));
-    if (req.method === 'POST' && (await options.faults?.intercept(req, res, { transport: 'session', expire: () => transport.close() }))) return;
+    if (req.method === 'POST' && options.faults?.wants(req) && (await options.faults.intercept(req, res, { transport: 'session', expire: () => transport.close() }))) return;
     await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, body);
   }
 
