@@ -34,6 +34,19 @@ export const SERVER_INFO = {
   websiteUrl: 'https://modelcontextprotocol.io'
 };
 
+/**
+ * serverInfo on the results of a 2026-07-28 request other than `server/discover`.
+ * That revision stamps serverInfo (`_meta` `io.modelcontextprotocol/serverInfo`)
+ * on every result, "for display, logging and debugging"; the Implementation
+ * schema requires name and version and leaves the rest optional. Our full
+ * identity (title, website, four icon URLs) is ~540 bytes more on every
+ * response, the largest remaining CPU difference to the plain floor on the
+ * stateless path (docs/performance.md); clients read it from
+ * `server/discover` (the SDK client does), so that result, and 2025's
+ * `initialize`, carry it in full.
+ */
+const BRIEF_SERVER_INFO = Object.freeze({ name: SERVER_INFO.name, version: SERVER_INFO.version });
+
 /** serverInfo with its icons: same-origin URLs over HTTP (`services.serverIcons`), inline on stdio (./icons.ts). */
 const serverInfos = new WeakMap<FeatureServices, typeof SERVER_INFO & { icons: Icon[] }>();
 function serverInfoOf(services: FeatureServices): typeof SERVER_INFO & { icons: Icon[] } {
@@ -87,20 +100,21 @@ export function buildMcpServer(services: FeatureServices, ctx: BuildContext): Mc
   // (no resources, prompts or completion handlers to install and throw away).
   const called = ctx.era === 'modern' ? sharedToolCalled(ctx.requestInfo, shared) : undefined;
   if (called !== undefined) {
-    const server = createServer(services, 'call');
+    const server = createServer(services, 'call', 'brief');
     server.adopt(shared.registries, { completions: false });
     // The guard acts on task-running tools only (-32021, the task limits).
     if (services.tasks && TASK_TOOLS.has(called)) guardTaskTools(server, services.tasks);
     return server;
   }
-  const server = createServer(services, isEmptyCatalogue(ctx.callerCatalogue) ? 'public' : 'private');
+  const identity = ctx.era === 'modern' && ctx.requestInfo !== undefined && !asksDiscover(ctx.requestInfo) ? 'brief' : 'full';
+  const server = createServer(services, isEmptyCatalogue(ctx.callerCatalogue) ? 'public' : 'private', identity);
   server.adopt(shared.registries);
   attachInstance(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session, callerCatalogue: ctx.callerCatalogue }, services, shared);
   return server;
 }
 
-function createServer(services: FeatureServices, variant: ServerVariant = 'public'): CatalogueServer {
-  return new CatalogueServer(serverInfoOf(services), serverOptionsOf(services, variant));
+function createServer(services: FeatureServices, variant: ServerVariant = 'public', identity: 'full' | 'brief' = 'full'): CatalogueServer {
+  return new CatalogueServer(identity === 'brief' ? BRIEF_SERVER_INFO : serverInfoOf(services), serverOptionsOf(services, variant));
 }
 
 /** Lists shared by every caller (`public`) or varying by caller (`private`); `call`: a 2026-07-28 tools/call. */
@@ -228,6 +242,11 @@ function attachInstance(server: CatalogueServer, env: FeatureEnv, extensions: Mc
 // full server gives.
 
 const OWS = /^[ \t]+|[ \t]+$/g;
+
+/** Is this 2026-07-28 request a `server/discover` (by its SDK-validated `Mcp-Method` header)? */
+function asksDiscover(request: Request): boolean {
+  return request.headers.get('mcp-method')?.replace(OWS, '') === 'server/discover';
+}
 
 /** The tool of the shared catalogue this 2026-07-28 request calls, by its (SDK-validated) headers; else undefined. */
 function sharedToolCalled(request: Request | undefined, shared: SharedCatalogue): string | undefined {

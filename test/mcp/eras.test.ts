@@ -25,6 +25,20 @@ describe('era routing on /mcp', () => {
     assert.equal(result._meta['io.modelcontextprotocol/serverInfo'].name, 'mcp-feature-reference-server');
   });
 
+  it('stamps the full identity on server/discover and name and version on every other 2026-07-28 result', async () => {
+    const discover = (await postModern(app.mcpUrl, 'server/discover')).messages[0]!.result._meta['io.modelcontextprotocol/serverInfo'];
+    assert.equal(discover.title, 'MCP Feature Reference Server');
+    assert.ok(discover.icons.length > 0, 'icons on server/discover');
+    for (const [method, params] of [
+      ['tools/call', { name: 'echo', arguments: { message: 'hi' } }],
+      ['tools/list', {}],
+      ['resources/read', { uri: 'test://static/resource/1' }]
+    ] as const) {
+      const stamp = (await postModern(app.mcpUrl, method, params)).messages[0]!.result._meta['io.modelcontextprotocol/serverInfo'];
+      assert.deepEqual(stamp, { name: 'mcp-feature-reference-server', version: discover.version }, method);
+    }
+  });
+
   it('serves the same tool to both eras', async () => {
     const modern = await postModern(app.mcpUrl, 'tools/call', { name: 'add', arguments: { a: 2, b: 3 } });
     assert.equal(modern.status, 200);
