@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
-import { compileForBench, plainFloorEntry } from './compiled.js';
+import { BENCH_SERVER_ENV, compileForBench, plainFloorEntry, waitUntilServing } from './compiled.js';
 import { echoCall, jsonHeaders, LEGACY, openSession } from './wire.js';
 
 const WARMUP = Number(process.env.AB_WARMUP ?? 15);
@@ -27,13 +27,10 @@ const ROUNDS = Number(process.env.AB_ROUNDS ?? 3);
 execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
 const children: ChildProcess[] = [];
 async function start(args: string[], env: Record<string, string>, ready: string) {
-  const child = spawn('taskset', ['-c', '1', process.execPath, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000', AUTH_MODE: 'internal', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn('taskset', ['-c', '1', process.execPath, ...args], { env: { ...process.env, ...BENCH_SERVER_ENV, AUTH_MODE: 'internal', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
-  for (let i = 0; i < 150; i++) {
-    try { const r = await fetch(ready); await r.text(); if (r.status < 500) return child; } catch { /* */ }
-    await new Promise(r => setTimeout(r, 200));
-  }
-  throw new Error('no start ' + args.join(' '));
+  await waitUntilServing(child, ready, args.join(' '), { timeoutMs: 30_000 });
+  return child;
 }
 const cpu = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10_000; };
 let nextId = 2;

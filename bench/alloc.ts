@@ -30,7 +30,7 @@ import autocannon from 'autocannon';
 
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
-import { compileForBench, OURS_ENTRY, plainFloorEntry } from './compiled.js';
+import { BENCH_SERVER_ENV, compileForBench, OURS_ENTRY, plainFloorEntry, waitUntilServing } from './compiled.js';
 import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
 const REQUESTS = Number(process.env.ALLOC_REQUESTS ?? 20_000);
@@ -63,21 +63,10 @@ async function start(kind: 'ours' | 'plain', token: string, sitesFile?: string):
   const base = `http://localhost:${port}`;
   const entry = kind === 'ours' ? [OURS_ENTRY] : plainFloorEntry(port, token);
   const child = spawn(process.execPath, ['--expose-gc', '--import', './bench/.build/bench/gc-probe.js', ...entry], {
-    env: { ...process.env, PORT: String(port), AUTH_MODE: 'internal', LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000', ...(sitesFile ? { ALLOC_SITES_FILE: sitesFile } : {}) },
+    env: { ...process.env, ...BENCH_SERVER_ENV, PORT: String(port), AUTH_MODE: 'internal', ...(sitesFile ? { ALLOC_SITES_FILE: sitesFile } : {}) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc']
   });
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      const res = await fetch(kind === 'ours' ? `${base}/health` : `${base}/mcp`);
-      await res.text();
-      if (res.status < 500) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${kind} did not start`);
-    await new Promise(r => setTimeout(r, 200));
-  }
+  await waitUntilServing(child, kind === 'ours' ? `${base}/health` : `${base}/mcp`, kind);
   return { child, base };
 }
 

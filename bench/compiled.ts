@@ -5,7 +5,7 @@
  * paid on every closure created per request). Our server and the floor are
  * compiled alike, into bench/.build (tsconfig.bench.json).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -36,3 +36,28 @@ export const plainFloorEntry = (port: number | string, token: string): string[] 
 export const loadBalancerEntry = (port: number | string, backends: string[]): string[] => [`${BUILD_DIR}/bench/load-balancer.js`, String(port), ...backends];
 /** Node arguments that start our server (compiled) with bench/gc-probe.ts preloaded and `gc` exposed. */
 export const OURS_WITH_GC_PROBE = ['--expose-gc', '--import', `./${BUILD_DIR}/bench/gc-probe.js`, OURS_ENTRY];
+
+/** The environment every server under test runs with: production, warn-level logs, no rate limit in the load's way. */
+export const BENCH_SERVER_ENV = { LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000' } as const;
+
+/**
+ * Resolves once `readyUrl` answers with a status below 500 (the server is up);
+ * rejects when `child` exits first or after `timeoutMs`, with `detail()`
+ * (e.g. the tail of its stderr) in the message.
+ */
+export async function waitUntilServing(child: ChildProcess, readyUrl: string, name: string, options: { timeoutMs?: number; detail?: () => string } = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  const detail = () => (options.detail ? `: ${options.detail()}` : '');
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited${detail()}`);
+    try {
+      const res = await fetch(readyUrl);
+      await res.text();
+      if (res.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${name} did not start${detail()}`);
+    await new Promise(r => setTimeout(r, 200));
+  }
+}

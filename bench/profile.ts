@@ -18,7 +18,7 @@ import autocannon from 'autocannon';
 
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
-import { compileForBench, floorEntry, OURS_ENTRY, plainFloorEntry } from './compiled.js';
+import { BENCH_SERVER_ENV, compileForBench, floorEntry, OURS_ENTRY, plainFloorEntry, waitUntilServing } from './compiled.js';
 import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
 const DURATION = Number(process.env.PROFILE_DURATION ?? 10);
@@ -35,21 +35,10 @@ async function profileOne(path: 'session' | 'stateless'): Promise<string> {
   const base = FLOOR ? `http://127.0.0.1:${port}` : `http://localhost:${port}`;
   const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(PLAIN ? plainFloorEntry(port, PLAIN_TOKEN) : FLOOR ? floorEntry(port) : [OURS_ENTRY])];
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, PORT: String(port), AUTH_MODE: 'internal', LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000' },
+    env: { ...process.env, ...BENCH_SERVER_ENV, PORT: String(port), AUTH_MODE: 'internal' },
     stdio: ['ignore', 'ignore', 'inherit']
   });
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      const res = await fetch(FLOOR ? `${base}/mcp` : `${base}/health`);
-      await res.text();
-      if (res.status < 500) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error('server did not start');
-    await new Promise(r => setTimeout(r, 200));
-  }
+  await waitUntilServing(child, FLOOR ? `${base}/mcp` : `${base}/health`, 'server');
   const token = PLAIN ? PLAIN_TOKEN : FLOOR ? undefined : (await obtainTokens(base, { scope: 'mcp' })).accessToken;
   const mcpUrl = `${base}/mcp`;
   let headers: Record<string, string>;

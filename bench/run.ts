@@ -44,7 +44,7 @@ import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { startTestRedis } from '../test/helpers/redis-server.js';
 import { allocationFigures } from './alloc.js';
-import { compileForBench, floorEntry, loadBalancerEntry, OURS_ENTRY, OURS_WITH_GC_PROBE, plainFloorEntry } from './compiled.js';
+import { BENCH_SERVER_ENV, compileForBench, floorEntry, loadBalancerEntry, OURS_ENTRY, OURS_WITH_GC_PROBE, plainFloorEntry, waitUntilServing } from './compiled.js';
 import { closeSession, echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -119,24 +119,13 @@ function check(name: string, ours: number, reference: number, unit: string, rati
 async function startProcess(name: string, args: string[], env: Record<string, string>, readyUrl: string, ipc = false, cpu = '1'): Promise<ChildProcess> {
   const [command, argv] = PIN ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(command, argv, {
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMIT_MAX: '100000000', ...env },
+    env: { ...process.env, ...BENCH_SERVER_ENV, ...env },
     stdio: ipc ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe']
   });
   let stderr = '';
   child.stderr!.on('data', d => (stderr = (stderr + d).slice(-4000)));
   children.push(child);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr}`);
-    try {
-      const res = await fetch(readyUrl);
-      if (res.status < 500) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${name} did not start: ${stderr}`);
-    await new Promise(r => setTimeout(r, 200));
-  }
+  await waitUntilServing(child, readyUrl, name, { timeoutMs: 30_000, detail: () => stderr });
   return child;
 }
 
