@@ -42,11 +42,11 @@ for (const era of ['modern', 'legacy'] as const) {
   console.log(`buildMcpServer(${era}): ${us.toFixed(0)} µs per build (${N} builds)`);
 }
 
-// A 2026-07-28 tools/call (what createMcpHandler passes as requestInfo): the catalogue adopted, no wiring of its own.
-const requestInfo = new Request('http://localhost/mcp', { method: 'POST', headers: { 'mcp-method': 'tools/call', 'mcp-name': 'echo' } });
-for (let i = 0; i < 50; i++) buildMcpServer(services, { era: 'modern', authInfo, requestInfo });
+// A 2026-07-28 tools/call (the route ../src/mcp/route.ts reads from its headers): the catalogue adopted, no wiring of its own.
+const route = { method: 'tools/call', name: 'echo' };
+for (let i = 0; i < 50; i++) buildMcpServer(services, { era: 'modern', authInfo, route });
 const started = process.hrtime.bigint();
-for (let i = 0; i < N; i++) buildMcpServer(services, { era: 'modern', authInfo, requestInfo });
+for (let i = 0; i < N; i++) buildMcpServer(services, { era: 'modern', authInfo, route });
 console.log(`buildMcpServer(modern, tools/call echo): ${(Number(process.hrtime.bigint() - started) / 1000 / N).toFixed(0)} µs per build (${N} builds)`);
 // The plain floor's factory, as bench/plain-floor-server.ts builds it per request.
 const EchoInput = z.object({ message: z.string() });

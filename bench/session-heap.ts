@@ -25,10 +25,10 @@ for (let i = 0; i < 1000; i++) keep.push(buildMcpServer(services, { era: 'legacy
 gc(); gc();
 const h1 = process.memoryUsage().heapUsed;
 console.log(`heap per McpServer (2025 session, shared catalogue): ${((h1 - h0) / 1000 / 1024).toFixed(1)} KiB`);
-const requestInfo = new Request('http://localhost/mcp', { method: 'POST', headers: { 'mcp-method': 'tools/call', 'mcp-name': 'echo' } });
+const route = { method: 'tools/call', name: 'echo' };
 keep.length = 0; gc(); gc();
 const h2 = process.memoryUsage().heapUsed;
-for (let i = 0; i < 1000; i++) keep.push(buildMcpServer(services, { era: 'modern', authInfo, requestInfo }));
+for (let i = 0; i < 1000; i++) keep.push(buildMcpServer(services, { era: 'modern', authInfo, route }));
 gc(); gc();
 console.log(`heap per McpServer (2026-07-28 tools/call echo): ${((process.memoryUsage().heapUsed - h2) / 1000 / 1024).toFixed(1)} KiB`);
 process.exit(0);

@@ -53,6 +53,7 @@ import { TaskRuntime, taskLimitsFrom, withTaskNotifications } from './extensions
 import { createStateCodec } from './request-state.js';
 import { buildMcpServer, prepareCatalogues, SERVER_INFO, type BuildContext, type FeatureServices } from './server.js';
 import { serveIcon, serverIconUrls } from './icons.js';
+import { mcpRouteOf } from './route.js';
 import { traceMcpRequests } from '../observability/mcp-spans.js';
 import type { Tracing } from '../observability/tracing.js';
 
@@ -216,8 +217,9 @@ export function createMcpResourceServer(options: McpResourceServerOptions): McpR
 
   // Synchronous unless the request can see the caller's own catalogue (client testing), which is read first.
   const sdkModern = createMcpHandler(ctx => {
-    const catalogue = prefetchCatalogue(clientTesting, ctx.requestInfo, ctx.authInfo);
-    const context: BuildContext = { era: ctx.era, authInfo: ctx.authInfo, requestInfo: ctx.requestInfo };
+    const route = mcpRouteOf(ctx.requestInfo);
+    const catalogue = prefetchCatalogue(clientTesting, route, ctx.authInfo);
+    const context: BuildContext = { era: ctx.era, authInfo: ctx.authInfo, route };
     return catalogue ? catalogue.then(callerCatalogue => build({ ...context, callerCatalogue })) : build(context);
   }, {
     // Legacy traffic never reaches this handler: ./http/streamable.ts routes

@@ -13,6 +13,7 @@ import type { AuthInfo, McpServer } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 
 import { CatalogueServer, shareRegistries, type SharedRegistries } from './catalogue.js';
+import type { McpRoute } from './route.js';
 import type { Era, FeatureEnv, LiveSession, ServerStats, SessionFeatureState } from './features/env.js';
 import { registerApps } from './features/apps.js';
 import { registerConformanceFixtures } from './features/conformance-fixtures.js';
@@ -47,14 +48,6 @@ export const SERVER_INFO = {
  */
 const BRIEF_SERVER_INFO = Object.freeze({ name: SERVER_INFO.name, version: SERVER_INFO.version });
 
-/** serverInfo with its icons: same-origin URLs over HTTP (`services.serverIcons`), inline on stdio (./icons.ts). */
-const serverInfos = new WeakMap<FeatureServices, typeof SERVER_INFO & { icons: Icon[] }>();
-function serverInfoOf(services: FeatureServices): typeof SERVER_INFO & { icons: Icon[] } {
-  let info = serverInfos.get(services);
-  if (!info) serverInfos.set(services, (info = { ...SERVER_INFO, icons: services.serverIcons ?? INLINE_SERVER_ICONS }));
-  return info;
-}
-
 export const INSTRUCTIONS =
   'Reference server demonstrating every MCP feature. Tools: echo, add, longRunningOperation, sampleLLM, startElicitation, ' +
   'structuredContent, createCounter/incrementCounter (server-minted handles), whoami, upstreamProfile (your profile at the identity provider), adminStats (needs mcp:admin). ' +
@@ -83,11 +76,12 @@ export interface BuildContext {
   /** 2025-era sessions only. */
   session?: SessionFeatureState;
   /**
-   * 2026-07-28 only: the HTTP request this per-request instance will serve
-   * (`createMcpHandler`'s `requestInfo`). When it is a `tools/call` naming a
-   * catalogue tool, the instance gets no wiring of its own (see `sharedToolCalled`).
+   * 2026-07-28 only: what the request this per-request instance will serve is
+   * (./route.ts, from `createMcpHandler`'s `requestInfo`). A `tools/call`
+   * naming a catalogue tool gets an instance with no wiring of its own (see
+   * `sharedToolCalled`).
    */
-  requestInfo?: Request;
+  route?: McpRoute;
   /** 2026-07-28 only: the caller's dynamic catalogue, read before the build when the request can see it (client-testing `prefetchCatalogue`). */
   callerCatalogue?: CatalogueState;
 }
@@ -98,7 +92,7 @@ export function buildMcpServer(services: FeatureServices, ctx: BuildContext): Mc
   // but the Tasks guard: it only ever reaches that tool (see `sharedToolCalled`),
   // so its instance is built with the tools and logging capabilities alone
   // (no resources, prompts or completion handlers to install and throw away).
-  const called = ctx.era === 'modern' ? sharedToolCalled(ctx.requestInfo, shared) : undefined;
+  const called = ctx.era === 'modern' ? sharedToolCalled(ctx.route, shared) : undefined;
   if (called !== undefined) {
     const server = createServer(services, 'call', 'brief');
     server.adopt(shared.registries, { completions: false });
@@ -106,7 +100,7 @@ export function buildMcpServer(services: FeatureServices, ctx: BuildContext): Mc
     if (services.tasks && TASK_TOOLS.has(called)) guardTaskTools(server, services.tasks);
     return server;
   }
-  const identity = ctx.era === 'modern' && ctx.requestInfo !== undefined && !asksDiscover(ctx.requestInfo) ? 'brief' : 'full';
+  const identity = ctx.era === 'modern' && ctx.route !== undefined && ctx.route.method !== 'server/discover' ? 'brief' : 'full';
   const server = createServer(services, isEmptyCatalogue(ctx.callerCatalogue) ? 'public' : 'private', identity);
   server.adopt(shared.registries);
   attachInstance(server, { ...services, era: ctx.era, authInfo: ctx.authInfo, session: ctx.session, callerCatalogue: ctx.callerCatalogue }, services, shared);
@@ -114,7 +108,31 @@ export function buildMcpServer(services: FeatureServices, ctx: BuildContext): Mc
 }
 
 function createServer(services: FeatureServices, variant: ServerVariant = 'public', identity: 'full' | 'brief' = 'full'): CatalogueServer {
-  return new CatalogueServer(identity === 'brief' ? BRIEF_SERVER_INFO : serverInfoOf(services), serverOptionsOf(services, variant));
+  const shared = preparedFor(services);
+  return new CatalogueServer(identity === 'brief' ? BRIEF_SERVER_INFO : shared.serverInfo, shared.options[variant]);
+}
+
+/**
+ * What every instance of one running server shares, built once per services
+ * object (one per running server: the handlers close over its store, key and
+ * notifier): its serverInfo, its server options, and each era's catalogue.
+ */
+interface Prepared {
+  /** With its icons: same-origin URLs over HTTP (`services.serverIcons`), inline on stdio (./icons.ts). */
+  serverInfo: typeof SERVER_INFO & { icons: Icon[] };
+  options: Record<ServerVariant, ServerOptions>;
+  catalogues: Partial<Record<Era, SharedCatalogue>>;
+}
+
+const prepared = new WeakMap<FeatureServices, Prepared>();
+
+function preparedFor(services: FeatureServices): Prepared {
+  let p = prepared.get(services);
+  if (!p) {
+    p = { serverInfo: { ...SERVER_INFO, icons: services.serverIcons ?? INLINE_SERVER_ICONS }, options: serverOptionsFor(services), catalogues: {} };
+    prepared.set(services, p);
+  }
+  return p;
 }
 
 /** Lists shared by every caller (`public`) or varying by caller (`private`); `call`: a 2026-07-28 tools/call. */
@@ -123,48 +141,42 @@ type ServerVariant = 'public' | 'private' | 'call';
 type ServerOptions = NonNullable<ConstructorParameters<typeof McpServer>[1]>;
 
 /**
- * The options every instance is built with, built once per services object
- * (the SDK copies what it changes), in three variants (`ServerVariant`).
+ * The options every instance is built with (the SDK copies what it changes),
+ * in three variants (`ServerVariant`).
  * One JSON Schema validator serves every instance: the SDK's default is one
  * per instance, which builds its own Ajv engines (and compiles its own
  * schemas) the first time an instance validates an elicitation answer.
  */
-const serverOptions = new WeakMap<FeatureServices, Record<ServerVariant, ServerOptions>>();
-
-function serverOptionsOf(services: FeatureServices, variant: ServerVariant): ServerOptions {
-  let variants = serverOptions.get(services);
-  if (!variants) {
-    const jsonSchemaValidator = new AjvJsonSchemaValidator();
-    const build = (lists: 'public' | 'private'): ServerOptions => ({
-      capabilities: {
-        tools: { listChanged: true },
-        resources: { subscribe: true, listChanged: true },
-        prompts: { listChanged: true },
-        completions: {},
-        // Deprecated since 2026-07-28 (SEP-2577); still negotiated by 2025 clients.
-        logging: {}
-      },
-      instructions: INSTRUCTIONS,
-      // MCP 2026-07-28 server/utilities/caching: every cacheable result carries
-      // ttlMs/cacheScope. Lists vary by caller once the caller has a catalogue
-      // of its own (client testing): then they are private.
-      cacheHints: {
-        'tools/list': { ttlMs: 300_000, cacheScope: lists },
-        'prompts/list': { ttlMs: 300_000, cacheScope: lists },
-        'resources/list': { ttlMs: 60_000, cacheScope: lists },
-        'resources/templates/list': { ttlMs: 300_000, cacheScope: 'public' },
-        'resources/read': { ttlMs: 10_000, cacheScope: 'public' },
-        'server/discover': { ttlMs: 300_000, cacheScope: 'public' }
-      },
-      requestState: { verify: services.stateCodec.verify },
-      jsonSchemaValidator,
-      // Several registrations in one tick (a catalogue change) make one notification.
-      debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']
-    });
-    const call: ServerOptions = { ...build('public'), capabilities: { tools: { listChanged: true }, logging: {} } };
-    serverOptions.set(services, (variants = { public: build('public'), private: build('private'), call }));
-  }
-  return variants[variant];
+function serverOptionsFor(services: FeatureServices): Record<ServerVariant, ServerOptions> {
+  const jsonSchemaValidator = new AjvJsonSchemaValidator();
+  const build = (lists: 'public' | 'private'): ServerOptions => ({
+    capabilities: {
+      tools: { listChanged: true },
+      resources: { subscribe: true, listChanged: true },
+      prompts: { listChanged: true },
+      completions: {},
+      // Deprecated since 2026-07-28 (SEP-2577); still negotiated by 2025 clients.
+      logging: {}
+    },
+    instructions: INSTRUCTIONS,
+    // MCP 2026-07-28 server/utilities/caching: every cacheable result carries
+    // ttlMs/cacheScope. Lists vary by caller once the caller has a catalogue
+    // of its own (client testing): then they are private.
+    cacheHints: {
+      'tools/list': { ttlMs: 300_000, cacheScope: lists },
+      'prompts/list': { ttlMs: 300_000, cacheScope: lists },
+      'resources/list': { ttlMs: 60_000, cacheScope: lists },
+      'resources/templates/list': { ttlMs: 300_000, cacheScope: 'public' },
+      'resources/read': { ttlMs: 10_000, cacheScope: 'public' },
+      'server/discover': { ttlMs: 300_000, cacheScope: 'public' }
+    },
+    requestState: { verify: services.stateCodec.verify },
+    jsonSchemaValidator,
+    // Several registrations in one tick (a catalogue change) make one notification.
+    debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']
+  });
+  const publicLists = build('public');
+  return { public: publicLists, private: build('private'), call: { ...publicLists, capabilities: { tools: { listChanged: true }, logging: {} } } };
 }
 
 // ---------------------------------------------------------------- the shared catalogue
@@ -177,18 +189,15 @@ function serverOptionsOf(services: FeatureServices, variant: ServerVariant): Ser
 // lets one build serve every instance of the era (./catalogue.ts); what an
 // instance needs of its own goes in `attachInstance`.
 
-/** The catalogue of one era, built once per services object (one per running server). */
+/** The catalogue of one era (built once per running server: `Prepared`). */
 interface SharedCatalogue {
   registries: SharedRegistries;
   /** `resources/list`'s fixed entries, in order (instances read it until they add their own). */
   directory: ResourceDirectory;
 }
 
-const catalogues = new WeakMap<FeatureServices, Partial<Record<Era, SharedCatalogue>>>();
-
 function sharedCatalogue(services: FeatureServices, era: Era): SharedCatalogue {
-  let byEra = catalogues.get(services);
-  if (!byEra) catalogues.set(services, (byEra = {}));
+  const byEra = preparedFor(services).catalogues;
   let catalogue = byEra[era];
   if (!catalogue) {
     const template = createServer(services);
@@ -241,20 +250,10 @@ function attachInstance(server: CatalogueServer, env: FeatureEnv, extensions: Mc
 // gets the full wiring, so errors such as "tool not found" are the ones the
 // full server gives.
 
-const OWS = /^[ \t]+|[ \t]+$/g;
-
-/** Is this 2026-07-28 request a `server/discover` (by its SDK-validated `Mcp-Method` header)? */
-function asksDiscover(request: Request): boolean {
-  return request.headers.get('mcp-method')?.replace(OWS, '') === 'server/discover';
-}
-
-/** The tool of the shared catalogue this 2026-07-28 request calls, by its (SDK-validated) headers; else undefined. */
-function sharedToolCalled(request: Request | undefined, shared: SharedCatalogue): string | undefined {
-  if (!request) return undefined;
-  const method = request.headers.get('mcp-method');
-  if (method === null || method.replace(OWS, '') !== 'tools/call') return undefined;
-  const name = request.headers.get('mcp-name')?.replace(OWS, '');
-  return name && Object.hasOwn(shared.registries.registries._registeredTools, name) ? name : undefined;
+/** The tool of the shared catalogue this 2026-07-28 request calls; else undefined. */
+function sharedToolCalled(route: McpRoute | undefined, shared: SharedCatalogue): string | undefined {
+  if (route?.method !== 'tools/call' || route.name === undefined) return undefined;
+  return Object.hasOwn(shared.registries.registries._registeredTools, route.name) ? route.name : undefined;
 }
 
 export type { LiveSession, ServerStats, SessionFeatureState };

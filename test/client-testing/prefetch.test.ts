@@ -8,13 +8,14 @@ import { describe, it } from 'node:test';
 
 import { ClientTestingServices, DEFAULT_LIMITS, prefetchCatalogue } from '../../src/mcp/client-testing/index.js';
 import { createLogger } from '../../src/logger.js';
+import { mcpRouteOf } from '../../src/mcp/route.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 
 const bus = { publishTo: () => undefined, subscribeAll: () => () => undefined };
 const alice = { token: 't', clientId: 'c', scopes: ['mcp'], extra: { subject: 'alice' } };
 const request = (method: string, name?: string) =>
-  new Request('http://localhost/mcp', { method: 'POST', headers: { 'mcp-method': method, ...(name ? { 'mcp-name': name } : {}) } });
+  mcpRouteOf(new Request('http://localhost/mcp', { method: 'POST', headers: { 'mcp-method': method, ...(name ? { 'mcp-name': name } : {}) } }));
 
 describe('prefetchCatalogue', () => {
   it('reads the caller catalogue for lists and for dynamic or generated names only', async () => {

@@ -11,25 +11,22 @@ import type { AuthInfo } from '@modelcontextprotocol/server';
 
 import { isStoreUnavailable } from '../../store/store.js';
 import { subjectOf } from '../features/env.js';
+import type { McpRoute } from '../route.js';
 import { DYNAMIC_PREFIX, DYNAMIC_RESOURCE_PREFIX, GENERATED_PREFIX, type CatalogueState } from './dynamic-catalogue.js';
 import type { ClientTestingServices } from './services.js';
 
 const LISTS = new Set(['tools/list', 'prompts/list', 'resources/list']);
 const NAMED = new Set(['tools/call', 'prompts/get', 'resources/read']);
-const OWS = /^[ \t]+|[ \t]+$/g;
-
 /**
- * The caller's catalogue when `request` can see it, else undefined at once
+ * The caller's catalogue when the request (by its `route`) can see it, else undefined at once
  * (no promise: most requests, a tools/call of a catalogue tool among them,
  * build their server synchronously).
  */
-export function prefetchCatalogue(bench: ClientTestingServices | undefined, request: Request | undefined, authInfo: AuthInfo | undefined): Promise<CatalogueState | undefined> | undefined {
-  if (!bench || !request) return undefined;
-  const method = request.headers.get('mcp-method')?.replace(OWS, '');
-  if (!method) return undefined;
-  if (!LISTS.has(method)) {
-    if (!NAMED.has(method)) return undefined;
-    const name = request.headers.get('mcp-name')?.replace(OWS, '') ?? '';
+export function prefetchCatalogue(bench: ClientTestingServices | undefined, route: McpRoute | undefined, authInfo: AuthInfo | undefined): Promise<CatalogueState | undefined> | undefined {
+  if (!bench || !route) return undefined;
+  if (!LISTS.has(route.method)) {
+    if (!NAMED.has(route.method)) return undefined;
+    const name = route.name ?? '';
     if (!name.startsWith(DYNAMIC_PREFIX) && !name.startsWith(GENERATED_PREFIX) && !name.startsWith(DYNAMIC_RESOURCE_PREFIX)) return undefined;
   }
   return readCatalogue(bench, subjectOf(authInfo) ?? '');
