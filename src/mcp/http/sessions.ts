@@ -127,11 +127,6 @@ export class SessionRegistry<S extends SessionServer = McpServer> {
     return full;
   }
 
-  /** Whether this instance holds session `id` (owned by anyone): `locate` answers from `lookup` then. */
-  holds(id: string): boolean {
-    return this.sessions.has(id);
-  }
-
   /**
    * The session for `id` if this instance holds it and `subject` owns it.
    * Unknown and foreign sessions are indistinguishable to the caller.
@@ -217,6 +212,7 @@ export class SessionRegistry<S extends SessionServer = McpServer> {
     await this.closeOne(record);
   }
 
+  /** Whether this instance holds session `id` (owned by anyone; `lookup` checks the owner). */
   has(id: string): boolean {
     return this.sessions.has(id);
   }

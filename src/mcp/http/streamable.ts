@@ -150,8 +150,8 @@ export function createSessionRouter<S extends SessionServer>(options: SessionRou
 export function createStreamableEndpoint<S extends ConnectableServer>(options: StreamableEndpointOptions<S>): StreamableEndpoint {
   const { registry, logger } = options;
   const route = createSessionRouter({ registry, forwarder: options.forwarder, logger });
-  const transports = new Map<string, NodeStreamableHTTPServerTransport>();
-  const eventStores = new Map<string, SessionEventStore>();
+  /** The sessions held here: each one's transport and its event store (`onGet`). */
+  const local = new Map<string, { transport: NodeStreamableHTTPServerTransport; eventStore: SessionEventStore }>();
   const modernNode = toNodeHandler(options.modern, {
     maxRequestBodySize: options.maxBodyBytes,
     onerror: err => logger.error({ err }, 'modern MCP handler failed')
@@ -217,16 +217,14 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
       retryInterval: options.retryIntervalMs,
       maxRequestBodySize: options.maxBodyBytes,
       onsessioninitialized: id => {
-        transports.set(id, transport);
-        eventStores.set(id, eventStore);
+        local.set(id, { transport, eventStore });
         registry.add({ id, kind: 'streamable', owner, server, state, close: () => transport.close() });
         logger.info({ sessionId: id }, 'session created');
       }
     });
     transport.onclose = () => {
       release();
-      transports.delete(sessionId);
-      eventStores.delete(sessionId);
+      local.delete(sessionId);
       registry.remove(sessionId);
       // The session is over: its stream logs can no longer be resumed.
       void eventStore.clear();
@@ -235,7 +233,7 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
       await server.connect(transport);
       await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, req.body);
     } finally {
-      if (!transports.has(sessionId)) {
+      if (!local.has(sessionId)) {
         // initialize failed (e.g. bad params): nothing to keep.
         release();
         await server.close().catch(() => undefined);
@@ -246,13 +244,14 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
 
   /** Hands the request to the local transport of session `id`. */
   async function serveLocal(req: AuthedRequest, res: Response, id: string, body?: unknown): Promise<void> {
-    const transport = transports.get(id);
-    if (!transport) return sessionNotFound(res);
+    const held = local.get(id);
+    if (!held) return sessionNotFound(res);
+    const { transport } = held;
     // Resuming needs the event log: answer 503 now rather than a 500 from the replay.
     if (req.method === 'GET' && header(req, 'last-event-id')) await options.store.ping();
     if (req.method === 'GET' && !admitStream(options.quotas, req, res, req.log ?? logger)) return;
     // The standalone stream is logged from its first GET on (./event-store.ts).
-    if (req.method === 'GET') eventStores.get(id)?.onGet(header(req, 'last-event-id'));
+    if (req.method === 'GET') held.eventStore.onGet(header(req, 'last-event-id'));
     if (req.method === 'POST' && options.faults?.wants(req) && (await options.faults.intercept(req, res, { transport: 'session', expire: () => transport.close() }))) return;
     await transport.handleRequest(req as unknown as IncomingMessage & { auth?: AuthInfo }, res, body);
   }
@@ -270,7 +269,7 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId) {
       // Held here, as nearly every request of a session is: served without the routing step (no store, no async frames).
-      if (registry.holds(sessionId)) {
+      if (registry.has(sessionId)) {
         const record = registry.lookup(sessionId, subjectOfRequest(req), 'streamable');
         return record ? serveLocal(req, res, record.id, req.body) : sessionNotFound(res);
       }
@@ -298,8 +297,8 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
     get: sessionVerb,
     delete: sessionVerb,
     async close() {
-      await Promise.all([...transports.values()].map(t => t.close().catch(() => undefined)));
-      transports.clear();
+      await Promise.all([...local.values()].map(s => s.transport.close().catch(() => undefined)));
+      local.clear();
     }
   };
 }
