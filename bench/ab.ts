@@ -1,15 +1,16 @@
 /**
- * Before/after of a change on the 2025 session path alone: the plain floor
+ * Before/after of a change on one path (`AB_PATH`: the 2025 session path by
+ * default, `stateless` for 2026-07-28): the plain floor
  * and each compiled build given, interleaved (warm-up, then rounds), server
  * pinned to CPU 1 and this process (autocannon) to CPU 0, as bench/run.ts
  * does; prints req/s, p99, server CPU per request and (ours) GC pause time
  * per request (prom-client's histogram on /metrics) per round, and the
  * ratios to the floor. Shorter than `BENCH_BASELINE` in `npm run bench`
- * (no stateless path, no Express floor), for one change at a time.
+ * (one path, no Express floor), for one change at a time.
  *
  * Usage: tsx bench/ab.ts name=path/to/src/index.js [name2=…]   (this tree is
  *   compiled first into bench/.build: `now=bench/.build/src/index.js`)
- * Environment: AB_WARMUP (s, 15), AB_DURATION (s, 8), AB_ROUNDS (3).
+ * Environment: AB_PATH (session | stateless), AB_WARMUP (s, 15), AB_DURATION (s, 8), AB_ROUNDS (3).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,11 +20,17 @@ import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { BENCH_SERVER_ENV, compileForBench, plainFloorEntry, waitUntilServing } from './compiled.js';
-import { echoCall, jsonHeaders, LEGACY, openSession } from './wire.js';
+import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
 
 const WARMUP = Number(process.env.AB_WARMUP ?? 15);
 const DURATION = Number(process.env.AB_DURATION ?? 8);
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 3);
+const STATELESS = process.env.AB_PATH === 'stateless';
+/** The headers of the measured echo: a session's, or a 2026-07-28 request's. */
+const pathHeaders = async (url: string, token: string): Promise<Record<string, string>> =>
+  STATELESS
+    ? { ...jsonHeaders(token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' }
+    : { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': await openSession(url, token) };
 execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
 const children: ChildProcess[] = [];
 async function start(args: string[], env: Record<string, string>, ready: string) {
@@ -45,7 +52,7 @@ async function gcSeconds(url: string): Promise<number | undefined> {
 async function run(url: string, headers: Record<string, string>, pid: number, duration: number) {
   const g0 = await gcSeconds(url);
   const c0 = cpu(pid);
-  const r = await autocannon({ url, method: 'POST', connections: 32, duration, headers, requests: [{ method: 'POST', setupRequest: req => ({ ...req, body: echoCall(nextId++, false) }) }] });
+  const r = await autocannon({ url, method: 'POST', connections: 32, duration, headers, requests: [{ method: 'POST', setupRequest: req => ({ ...req, body: echoCall(nextId++, STATELESS) }) }] });
   const cpuUs = (cpu(pid) - c0) / Math.max(1, r.requests.total);
   const g1 = await gcSeconds(url);
   const gcUs = g0 === undefined || g1 === undefined ? NaN : ((g1 - g0) * 1e6) / Math.max(1, r.requests.total);
@@ -57,7 +64,7 @@ const targets: Array<{ name: string; url: string; headers: Record<string, string
   const port = await freePort(); const token = randomBytes(32).toString('base64url');
   const child = await start(plainFloorEntry(port, token), {}, `http://127.0.0.1:${port}/mcp`);
   const url = `http://127.0.0.1:${port}/mcp`;
-  targets.push({ name: 'plain', url, pid: child.pid!, headers: { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': await openSession(url, token) } });
+  targets.push({ name: 'plain', url, pid: child.pid!, headers: await pathHeaders(url, token) });
 }
 for (const arg of process.argv.slice(2)) {
   const [name, entry] = arg.split('=') as [string, string];
@@ -65,7 +72,7 @@ for (const arg of process.argv.slice(2)) {
   const child = await start([entry], { PORT: String(port) }, `${base}/health`);
   const token = (await obtainTokens(base, { scope: 'mcp' })).accessToken;
   const url = `${base}/mcp`;
-  targets.push({ name, url, pid: child.pid!, headers: { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': await openSession(url, token) } });
+  targets.push({ name, url, pid: child.pid!, headers: await pathHeaders(url, token) });
 }
 const res: Record<string, Array<{ rps: number; p99: number; cpuUs: number; gcUs: number }>> = {};
 for (const t of targets) {

@@ -13,6 +13,7 @@ import type { AuthInfo, McpServer } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 
 import { CatalogueServer, shareRegistries, type SharedRegistries } from './catalogue.js';
+import './sdk-close.js';
 import type { McpRoute } from './route.js';
 import type { Era, FeatureEnv, LiveSession, ServerStats, SessionFeatureState } from './features/env.js';
 import { registerApps } from './features/apps.js';
