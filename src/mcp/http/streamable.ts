@@ -28,7 +28,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { AuthInfo, McpHttpHandler, Transport } from '@modelcontextprotocol/server';
 import { classifyInboundRequest, isInitializeRequest } from '@modelcontextprotocol/server';
 import type { Request, RequestHandler, Response } from 'express';
@@ -44,6 +44,7 @@ import { createStoreEventStore, type SessionEventStore } from './event-store.js'
 import type { HttpFaultHook } from './fault-hook.js';
 import type { Forwarder } from './forward.js';
 import type { SessionKind, SessionRegistry, SessionServer } from './sessions.js';
+import { nodeHandlerFor } from './web-handler.js';
 
 /** A session's MCP server: `/mcp`'s `McpServer`, or a gallery app's proxy `Server`. */
 export interface ConnectableServer extends SessionServer {
@@ -181,10 +182,8 @@ export function createStreamableEndpoint<S extends ConnectableServer>(options: S
   const route = createSessionRouter({ registry, forwarder: options.forwarder, logger });
   /** The sessions held here: each one's transport and its event store (`onGet`). */
   const local = new Map<string, { transport: NodeStreamableHTTPServerTransport; eventStore: SessionEventStore }>();
-  const modernNode = toNodeHandler(options.modern, {
-    maxRequestBodySize: options.maxBodyBytes,
-    onerror: err => logger.error({ err }, 'modern MCP handler failed')
-  });
+  // The body is parsed and bounded in front of /mcp (../../http/json-body.ts): the handler gets it parsed.
+  const modernNode = nodeHandlerFor(options.modern, { onerror: err => logger.error({ err }, 'modern MCP handler failed') });
 
   const guard =
     (fn: (req: AuthedRequest, res: Response) => Promise<void>): RequestHandler =>
