@@ -13,8 +13,12 @@ import { AllowlistEntryError, compileRedirectUriAllowlist } from '../../src/auth
 
 const allow = (...entries: string[]) => compileRedirectUriAllowlist(entries)!;
 
-/** One DNS label as `*` may match it. */
-const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/);
+/**
+ * One DNS label as `*` may match it. Not an `xn--` label: that prefix makes
+ * it punycode, which the URL parser decodes, and most such strings are not
+ * valid punycode (`xn--a`: the parser, and so the allowlist, refuse the URL).
+ */
+const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/).filter(l => !l.startsWith('xn--'));
 const domain = fc.array(label, { minLength: 1, maxLength: 3 }).map(ls => [...ls, 'test'].join('.'));
 const pathSegment = fc.stringMatching(/^[A-Za-z0-9._~-]{1,10}$/);
 const path = fc.array(pathSegment, { minLength: 1, maxLength: 3 }).map(s => `/${s.join('/')}`);
