@@ -10,12 +10,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { classifyInboundRequest } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 import fc from 'fast-check';
 
 import { claimsModernEnvelope } from '../../src/mcp/http/streamable.js';
 
-const KEY = 'io.modelcontextprotocol/protocolVersion';
+const KEY = PROTOCOL_VERSION_META_KEY;
 const version = fc.constantFrom('2026-07-28', '2025-11-25', '2025-03-26', '2099-01-01', 'nonsense', '');
 const anyValue = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean(), fc.constant([]), fc.dictionary(fc.string(), fc.string()));
 const meta = fc.oneof(

@@ -30,7 +30,7 @@ import type { IncomingMessage } from 'node:http';
 
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { AuthInfo, McpHttpHandler, Transport } from '@modelcontextprotocol/server';
-import { classifyInboundRequest, isInitializeRequest } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, isInitializeRequest, PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server';
 import type { Request, RequestHandler, Response } from 'express';
 
 import { JSONRPC_SERVER_ERROR, JSONRPC_SESSION_NOT_FOUND, sendJsonRpcError } from '../../http/jsonrpc-error.js';
@@ -90,9 +90,6 @@ const subjectOfRequest = (req: AuthedRequest) => subjectOf(req.auth) ?? '';
 function sessionNotFound(res: Response): void {
   sendJsonRpcError(res, 404, JSONRPC_SESSION_NOT_FOUND, 'Session not found');
 }
-
-/** The per-request envelope's protocol-version key (2026-07-28 `_meta`). */
-const PROTOCOL_VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
