@@ -28,6 +28,7 @@ import type { SessionRegistry } from './sessions.js';
 import type { ConnectableServer } from './streamable.js';
 import { admitSession, admitStream, type Quotas } from './admission.js';
 import { createSessionRouter, storeUnavailable } from './streamable.js';
+import { webHeaders } from './web-handler.js';
 
 export class LegacySseServerTransport implements Transport {
   readonly sessionId: string;
@@ -192,14 +193,4 @@ export function createLegacySseEndpoints<S extends ConnectableServer>(options: L
       await Promise.all([...transports.values()].map(t => t.close()));
     }
   };
-}
-
-/** The request's headers as web `Headers` (repeated headers joined, as fetch does). */
-function webHeaders(req: Request): Headers {
-  const out = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) out.append(name, v);
-  }
-  return out;
 }

@@ -45,18 +45,28 @@ function echoableId(body: unknown): string | number | null {
   return typeof method === 'string' && (typeof id === 'string' || typeof id === 'number') ? id : null;
 }
 
-/** A body-less web `Request` with the client's method, URL and headers. */
-function webRequest(req: IncomingMessage, signal: AbortSignal): Request {
+/**
+ * The request's headers as web `Headers` (a repeated header appended once
+ * per value, as fetch joins them), but for HTTP/2 pseudo-headers and the
+ * names in `omit`. Also the headers the legacy `/message` hands its handlers
+ * (./legacy-sse.ts).
+ */
+export function webHeaders(req: IncomingMessage, omit?: ReadonlySet<string>): Headers {
   const headers = new Headers();
   const raw = req.headers;
   for (const name in raw) {
     const value = raw[name];
-    if (value === undefined || name.charCodeAt(0) === 58 /* ':' (HTTP/2 pseudo-headers) */ || BODY_HEADERS.has(name)) continue;
+    if (value === undefined || name.charCodeAt(0) === 58 /* ':' (HTTP/2 pseudo-headers) */ || omit?.has(name)) continue;
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else headers.set(name, value);
+    else headers.append(name, value);
   }
-  const host = raw.host ?? 'localhost';
-  return new Request(`http://${host}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, signal });
+  return headers;
+}
+
+/** A body-less web `Request` with the client's method, URL and headers. */
+function webRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const host = req.headers.host ?? 'localhost';
+  return new Request(`http://${host}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers: webHeaders(req, BODY_HEADERS), signal });
 }
 
 export function nodeHandlerFor(handler: McpHttpHandler, options: WebHandlerOptions): NodeMcpHandler {
