@@ -20,17 +20,14 @@ import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { BENCH_SERVER_ENV, compileForBench, plainFloorEntry, waitUntilServing } from './compiled.js';
-import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
+import { echoCall, echoHeaders, openSession } from './wire.js';
 
 const WARMUP = Number(process.env.AB_WARMUP ?? 15);
 const DURATION = Number(process.env.AB_DURATION ?? 8);
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 3);
 const STATELESS = process.env.AB_PATH === 'stateless';
 /** The headers of the measured echo: a session's, or a 2026-07-28 request's. */
-const pathHeaders = async (url: string, token: string): Promise<Record<string, string>> =>
-  STATELESS
-    ? { ...jsonHeaders(token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' }
-    : { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': await openSession(url, token) };
+const pathHeaders = async (url: string, token: string): Promise<Record<string, string>> => echoHeaders(token, STATELESS ? undefined : await openSession(url, token));
 execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
 const children: ChildProcess[] = [];
 async function start(args: string[], env: Record<string, string>, ready: string) {

@@ -31,7 +31,7 @@ import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { BENCH_SERVER_ENV, compileForBench, OURS_ENTRY, plainFloorEntry, waitUntilServing } from './compiled.js';
-import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
+import { echoCall, echoHeaders, openSession } from './wire.js';
 
 const REQUESTS = Number(process.env.ALLOC_REQUESTS ?? 20_000);
 const WARMUP = Number(process.env.ALLOC_WARMUP ?? 5_000);
@@ -90,10 +90,7 @@ async function measure(kind: 'ours' | 'plain', path: Path): Promise<AllocationFi
   try {
     const token = kind === 'plain' ? plainToken : (await obtainTokens(base, { scope: 'mcp' })).accessToken;
     const mcpUrl = `${base}/mcp`;
-    const headers =
-      path === 'session'
-        ? { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': await openSession(mcpUrl, token) }
-        : { ...jsonHeaders(token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
+    const headers = echoHeaders(token, path === 'session' ? await openSession(mcpUrl, token) : undefined);
     await drive(mcpUrl, headers, path, WARMUP);
     await ask(child, 'alloc-start');
     await drive(mcpUrl, headers, path, REQUESTS);

@@ -30,7 +30,7 @@ import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { BENCH_SERVER_ENV, compileForBench, OURS_ENTRY, plainFloorEntry, waitUntilServing } from './compiled.js';
-import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
+import { echoCall, echoHeaders, openSession } from './wire.js';
 
 const STATELESS = (process.env.INSN_PATH ?? 'stateless') === 'stateless';
 const WARMUP = Number(process.env.INSN_WARMUP ?? 2000);
@@ -75,9 +75,7 @@ async function measure(t: Target): Promise<{ name: string; main: number[]; all: 
     const { url, token } = await t.connect(port, child).catch(async err => {
       throw new Error(`${t.name}: ${(err as Error).message}`);
     });
-    const headers = STATELESS
-      ? { ...jsonHeaders(token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' }
-      : { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': await openSession(url, token) };
+    const headers = echoHeaders(token, STATELESS ? undefined : await openSession(url, token));
     await load(url, headers, WARMUP);
     const main: number[] = [];
     const all: number[] = [];

@@ -19,7 +19,7 @@ import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { BENCH_SERVER_ENV, compileForBench, floorEntry, OURS_ENTRY, plainFloorEntry, waitUntilServing } from './compiled.js';
-import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
+import { echoCall, echoHeaders, openSession } from './wire.js';
 
 const DURATION = Number(process.env.PROFILE_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -41,12 +41,7 @@ async function profileOne(path: 'session' | 'stateless'): Promise<string> {
   await waitUntilServing(child, FLOOR ? `${base}/mcp` : `${base}/health`, 'server');
   const token = PLAIN ? PLAIN_TOKEN : FLOOR ? undefined : (await obtainTokens(base, { scope: 'mcp' })).accessToken;
   const mcpUrl = `${base}/mcp`;
-  let headers: Record<string, string>;
-  if (path === 'session') {
-    headers = { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': await openSession(mcpUrl, token) };
-  } else {
-    headers = { ...jsonHeaders(token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
-  }
+  const headers = echoHeaders(token, path === 'session' ? await openSession(mcpUrl, token) : undefined);
   const warm = await fetch(mcpUrl, { method: 'POST', headers, body: echoCall(1, path === 'stateless') });
   const text = await warm.text();
   if (!text.includes('Echo: hello')) throw new Error(`warm-up failed: ${warm.status} ${text.slice(0, 200)}`);

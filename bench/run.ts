@@ -49,7 +49,7 @@ import { obtainTokens } from '../test/helpers/oauth.js';
 import { startTestRedis } from '../test/helpers/redis-server.js';
 import { allocationFigures } from './alloc.js';
 import { BENCH_SERVER_ENV, compileForBench, floorEntry, loadBalancerEntry, OURS_ENTRY, OURS_WITH_GC_PROBE, plainFloorEntry, waitUntilServing } from './compiled.js';
-import { closeSession, echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
+import { closeSession, echoCall, echoHeaders, jsonHeaders, LEGACY, openSession } from './wire.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -260,10 +260,7 @@ async function comparePaths(targets: Target[]): Promise<Array<{ session: LoadRes
     const checked = new Set<number>();
     const run = (i: number, round: number | 'warm-up') => {
       const t = targets[i]!;
-      const headers =
-        path === 'session'
-          ? { ...jsonHeaders(t.token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': sessions[i]! }
-          : { ...jsonHeaders(t.token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
+      const headers = echoHeaders(t.token, path === 'session' ? sessions[i]! : undefined);
       const name = `${t.prefix} / ${path === 'session' ? '2025 session' : '2026-07-28 stateless'}`;
       return (async () => {
         if (!checked.has(i)) await checkedCall(name, `${t.base}/mcp`, headers, path === 'stateless');

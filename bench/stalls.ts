@@ -17,7 +17,7 @@ import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/free-port.js';
 import { obtainTokens } from '../test/helpers/oauth.js';
 import { compileForBench, OURS_ENTRY } from './compiled.js';
-import { echoCall, jsonHeaders, LEGACY, MODERN, openSession } from './wire.js';
+import { echoCall, echoHeaders, openSession } from './wire.js';
 
 const DURATION = Number(process.env.PROFILE_DURATION ?? 20);
 const path = (process.argv[2] ?? 'session') as 'session' | 'stateless';
@@ -53,10 +53,7 @@ try {
   }
   const token = (await obtainTokens(base, { scope: 'mcp' })).accessToken;
   const mcpUrl = `${base}/mcp`;
-  const headers =
-    path === 'session'
-      ? { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': await openSession(mcpUrl, token) }
-      : { ...jsonHeaders(token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' };
+  const headers = echoHeaders(token, path === 'session' ? await openSession(mcpUrl, token) : undefined);
   const buckets = async () => parseBuckets(await (await fetch(`${base}/metrics`)).text());
   const before = await buckets();
   let nextId = 2;

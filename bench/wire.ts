@@ -8,6 +8,15 @@ export const jsonHeaders = (token?: string): Record<string, string> => ({
   ...(token ? { authorization: `Bearer ${token}` } : {})
 });
 
+/**
+ * The headers of the measured echo: a 2026-07-28 request's (no `sessionId`),
+ * or those of a request on 2025 session `sessionId`.
+ */
+export const echoHeaders = (token: string | undefined, sessionId?: string): Record<string, string> =>
+  sessionId === undefined
+    ? { ...jsonHeaders(token), 'mcp-protocol-version': MODERN, 'mcp-method': 'tools/call', 'mcp-name': 'echo' }
+    : { ...jsonHeaders(token), 'mcp-protocol-version': LEGACY, 'mcp-session-id': sessionId };
+
 export async function openSession(mcpUrl: string, token?: string): Promise<string> {
   const init = await fetch(mcpUrl, {
     method: 'POST',
