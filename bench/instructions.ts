@@ -41,7 +41,6 @@ const PARALLEL = Number(process.env.INSN_PARALLEL ?? 2);
 interface Target {
   name: string;
   args: string[];
-  env: Record<string, string>;
   /** Waits until the server (`child`) is up; the MCP URL and a bearer token. */
   connect(port: number, child: ChildProcess): Promise<{ url: string; token: string }>;
 }
@@ -67,7 +66,7 @@ async function measure(t: Target): Promise<{ name: string; main: number[]; all: 
   const dir = mkdtempSync(join(tmpdir(), 'insn-'));
   const port = await freePort();
   const child = spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.out`, process.execPath, ...t.args], {
-    env: { ...process.env, ...BENCH_SERVER_ENV, AUTH_MODE: 'internal', PORT: String(port), ...t.env },
+    env: { ...process.env, ...BENCH_SERVER_ENV, AUTH_MODE: 'internal', PORT: String(port) },
     stdio: ['ignore', 'ignore', 'ignore']
   });
   children.push(child);
@@ -98,7 +97,6 @@ async function measure(t: Target): Promise<{ name: string; main: number[]; all: 
 const ours = (name: string, entry: string): Target => ({
   name,
   args: [entry],
-  env: {},
   async connect(port, child) {
     const base = `http://localhost:${port}`;
     await waitUntilServing(child, `${base}/health`, name, { timeoutMs: 600_000 });
@@ -114,8 +112,7 @@ const targets: Target[] = [
     name: 'plain',
     // The plain floor takes its port and token as arguments.
     args: plainFloorEntry(plainPort, plainToken),
-    env: {},
-    async connect(_port, child) {
+      async connect(_port, child) {
       const url = `http://127.0.0.1:${plainPort}/mcp`;
       await waitUntilServing(child, url, 'plain', { timeoutMs: 600_000 });
       return { url, token: plainToken };
